@@ -1,0 +1,225 @@
+// The composition root: builds every part, starts them in order, stops them in reverse.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createDoorBus, type DoorBus } from '../../firmware-bridge/index.ts';
+import { SimDoorBus } from '../../firmware-bridge/sim-driver.ts';
+import { loadLockerMap, usesHeaderUart } from '../../locker-map/load.ts';
+import type { LockerConfig } from '../config/schema.ts';
+import { openDatabase, type Db } from '../db/database.ts';
+import { Store } from '../db/store.ts';
+import { AuditLog } from '../domain/audit-log.ts';
+import { AuthService } from '../domain/auth-service.ts';
+import { PickupCodes } from '../domain/codes.ts';
+import { CompartmentAdmin } from '../domain/compartment-admin.ts';
+import { Compartments } from '../domain/compartments.ts';
+import { DoorControl } from '../domain/door-control.ts';
+import { DoorFaults } from '../domain/door-faults.ts';
+import { DoorSupervisor } from '../domain/door-supervisor.ts';
+import { DossierService } from '../domain/dossier-service.ts';
+import { PickupService } from '../domain/pickup-service.ts';
+import { Retention, RETENTION_SWEEP_MS } from '../domain/retention.ts';
+import { systemClock, timerScheduler, type Clock, type Scheduler, type SmsChannel } from '../domain/ports.ts';
+import { loadOrCreateSecrets } from '../domain/secrets.ts';
+import { buildHttpApp } from '../http/app.ts';
+import { createLogger } from '../logger.ts';
+import { SmsDispatcher } from '../sms/dispatcher.ts';
+import { createSmsChannel } from '../sms/index.ts';
+import { MqttLink } from '../mqtt/link.ts';
+import { SmsQueue } from '../sms/queue.ts';
+import type { LockerContext } from './context.ts';
+import { finishPulses } from './lifecycle.ts';
+
+export interface Overrides {
+  clock?: Clock;
+  scheduler?: Scheduler;
+  doorBus?: DoorBus;
+  smsChannel?: SmsChannel;
+  /** A serialport binding for LOCKER_SMS=modem (tests use @serialport/binding-mock). */
+  serialBinding?: unknown;
+  logger?: Logger;
+}
+
+export interface Locker {
+  ctx: LockerContext;
+  http: FastifyInstance;
+  sms: SmsDispatcher;
+  log: Logger;
+  /** Starts every part and listens; resolves with the base URL. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+  runExpiry(): number;
+  /** Erases phone numbers and code hashes of dossiers closed longer than LOCKER_RETENTION_DAYS ago. */
+  runRetention(): number;
+}
+
+export async function createLocker(config: LockerConfig, o: Overrides = {}): Promise<Locker> {
+  const log = o.logger ?? createLogger(config.logLevel, { locker: config.lockerId });
+  const clock = o.clock ?? systemClock;
+  const scheduler = o.scheduler ?? timerScheduler;
+  const map = loadLockerMap(config.mapPath, { uartInUse: config.sms === 'modem' && usesHeaderUart(config.smsDevice) });
+
+  let db: Db | null = openDatabase(config.dataDir);
+  const stops: (() => Promise<void> | void)[] = [
+    () => {
+      db?.close();
+    },
+  ];
+  try {
+    const secrets = loadOrCreateSecrets(config.dataDir);
+    const store = new Store(db);
+    const audit = new AuditLog(store, clock);
+    const compartments = new Compartments(store);
+    compartments.syncWithMap(map);
+    const doorBus =
+      o.doorBus ??
+      (await createDoorBus(config.doors, map, {
+        sysfsRoot: config.sysfsRoot,
+        log: log.child({ module: 'gpio' }),
+        debounceMs: config.doorTiming.debounceMs,
+        pollMs: config.doorTiming.pollMs,
+      }));
+    const codes = new PickupCodes(secrets);
+    const smsQueue = new SmsQueue(store);
+    const smsChannel = o.smsChannel ?? createSmsChannel(config, clock, { scheduler, log: log.child({ module: 'modem' }), serialBinding: o.serialBinding });
+    const doorFaults = new DoorFaults({
+      store,
+      audit,
+      compartments,
+      bus: doorBus,
+      codes,
+      clock,
+      scheduler,
+      log: log.child({ module: 'doors' }),
+      timing: { jamMs: config.doorTiming.jamSec * 1000, ajarMs: config.doorTiming.ajarSec * 1000 },
+    });
+    const doors = new DoorControl(store, audit, doorBus, clock, config.unlockWindowSec * 1000, log.child({ module: 'doors' }), doorFaults);
+    const supervisor = new DoorSupervisor(store, audit, compartments, doorBus, clock, log.child({ module: 'doors' }), doorFaults, scheduler);
+    const sms = new SmsDispatcher(store, audit, smsQueue, smsChannel, codes, clock, scheduler, log.child({ module: 'sms' }), {
+      location: map.location,
+      plain: config.smsPlainText,
+      lockerId: config.lockerId,
+      templates: config.smsOptions.templates,
+      phoneLimit: config.smsOptions.phoneLimit,
+      phoneWindowMs: config.smsOptions.phoneWindowMs,
+      reminderBeforeMs: config.smsOptions.reminderBeforeMs,
+      receiptDelayMs: config.smsOptions.receiptDelayMs,
+      alarmAfterMs: config.smsOptions.modemAlarmMs,
+    });
+    const dossiers = new DossierService({
+      store,
+      audit,
+      compartments,
+      doors,
+      codes,
+      sms: smsQueue,
+      clock,
+      pickupWindowMs: Math.round(config.pickupDays * 24 * 3600 * 1000),
+      onSmsQueued: () => sms.kick(),
+    });
+    const pickups = new PickupService({
+      store,
+      audit,
+      doors,
+      codes,
+      sms: smsQueue,
+      clock,
+      log: log.child({ module: 'kiosk' }),
+      issueCode: (row, counter, limit, now) => dossiers.issueCode(row, counter, limit, now),
+      onSmsQueued: () => sms.kick(),
+    });
+    const auth = new AuthService(store, audit, clock, config.sessionTtlMin * 60_000);
+    const compartmentAdmin = new CompartmentAdmin(store, audit, compartments);
+    const mqtt = new MqttLink({ config, store, audit, compartments, compartmentAdmin, dossiers, clock, scheduler, log: log.child({ module: 'mqtt' }) });
+    const ctx: LockerContext = {
+      config,
+      map,
+      clock,
+      store,
+      audit,
+      compartments,
+      compartmentAdmin,
+      dossiers,
+      pickups,
+      auth,
+      doorBus,
+      sim: doorBus instanceof SimDoorBus ? doorBus : null,
+      smsQueue,
+      smsChannel: smsChannel.name,
+      smsStatus: () => sms.status(),
+      mqttStatus: () => mqtt.status(),
+      startedAt: Date.now(),
+    };
+    const http = await buildHttpApp(ctx, log.child({ module: 'http' }));
+    let stopExpiry: (() => void) | null = null;
+    const retention = new Retention(store, audit, clock, config.retentionDays * 86_400_000, log.child({ module: 'retention' }));
+    const runRetention = () => retention.purge();
+    const runExpiry = () => {
+      const n = dossiers.expireDue();
+      if (n > 0) log.info({ count: n }, 'dossiers expired');
+      return n;
+    };
+
+    const locker: Locker = {
+      ctx,
+      http,
+      sms,
+      log,
+      runExpiry,
+      runRetention,
+      async start() {
+        // First in, so last out: events from every other part's shutdown still reach the broker
+        // (or wait in the outbox), and the link lets go before the database closes.
+        mqtt.start();
+        stops.push(() => mqtt.stop());
+        await doorBus.start();
+        stops.push(() => doorBus.stop());
+        // Stopping the bus cuts a pulse short; a citizen whose pickup was answered while HTTP
+        // closed must get the whole pulse first (bounded by the lock's hard pulse limit).
+        stops.push(() => finishPulses(doorBus));
+        supervisor.reconcile();
+        supervisor.start();
+        stops.push(() => supervisor.stop());
+        doorFaults.start();
+        stops.push(() => doorFaults.stop());
+        sms.start();
+        stops.push(() => sms.stop());
+        runExpiry();
+        stopExpiry = scheduler.every(config.expirySweepSec * 1000, () => {
+          try {
+            runExpiry();
+          } catch (err) {
+            log.error({ err }, 'expiry sweep failed');
+          }
+        });
+        stops.push(() => stopExpiry?.());
+        const sweepRetention = () => {
+          try {
+            runRetention();
+          } catch (err) {
+            log.error({ err }, 'retention sweep failed');
+          }
+        };
+        sweepRetention();
+        stops.push(scheduler.every(RETENTION_SWEEP_MS, sweepRetention));
+        const url = await http.listen({ host: config.host, port: config.port });
+        stops.push(() => http.close());
+        return url;
+      },
+      async stop() {
+        while (stops.length > 0) {
+          const s = stops.pop()!;
+          try {
+            await s();
+          } catch (err) {
+            log.error({ err }, 'error while stopping');
+          }
+        }
+        db = null;
+      },
+    };
+    return locker;
+  } catch (err) {
+    db?.close();
+    throw err;
+  }
+}

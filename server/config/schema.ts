@@ -1,0 +1,79 @@
+// Every setting, its environment variable, its default and its check. A config file
+// (LOCKER_CONFIG, JSON with the same keys) may supply any of them; the environment wins.
+export type DoorDriverName = 'sim' | 'onoff' | 'gpiod';
+export type SmsChannelName = 'file' | 'http' | 'modem';
+
+export interface HttpSmsConfig {
+  url: string;
+  method: 'POST' | 'GET' | 'PUT';
+  headers: Record<string, string>;
+  bodyTemplate: string;
+  timeoutMs: number;
+  /** Which preset built url/method/headers/body (README "SMS"); `template` = as configured. */
+  preset?: string;
+  /** A 2xx answer counts only if its body contains this (gateways that answer 200 with an error code). */
+  successMatch?: string | null;
+  /** The gateway deduplicates by {{id}}: a message interrupted by a crash may be sent again. */
+  idempotent?: boolean;
+}
+
+/** SMS behaviour beyond the channel (README "SMS"). */
+export interface SmsOptions {
+  /** Replacement texts (placeholders in braces); null = the Vietnamese default. */
+  templates: { code: string | null; reminder: string | null; receipt: string | null };
+  /** Reminder this long before the pickup deadline; 0 = no reminder. */
+  reminderBeforeMs: number;
+  /** Receipt this long after a pickup; null = no receipts. */
+  receiptDelayMs: number | null;
+  /** At most `phoneLimit` messages to one phone within `phoneWindowMs`; more wait. */
+  phoneLimit: number;
+  phoneWindowMs: number;
+  /** Modem: how often SIM, registration and signal are checked; how long it may be down before an alarm. */
+  modemCheckMs: number;
+  modemAlarmMs: number;
+}
+
+/** How the locker talks to its broker (LOCKER_MQTT_*); see README "MQTT". */
+export interface MqttOptions {
+  username: string | null;
+  password: string | null;
+  /** PEM files: the CA that signed the broker, and this locker's client certificate and key. */
+  caFile: string | null;
+  certFile: string | null;
+  keyFile: string | null;
+  /** 5 (MQTT 5, the default) or 4 (MQTT 3.1.1). */
+  protocolVersion: 4 | 5;
+  keepaliveSec: number;
+  sessionExpirySec: number;
+  maxInFlight: number;
+  publishTimeoutMs: number;
+}
+
+export interface LockerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  lockerId: string;
+  mapPath: string;
+  doors: DoorDriverName;
+  sms: SmsChannelName;
+  smsFile: string;
+  smsPlainText: boolean;
+  smsHttp: HttpSmsConfig | null;
+  smsDevice: string;
+  smsBaud: number;
+  smsOptions: SmsOptions;
+  mqttUrl: string | null;
+  mqttBase: string;
+  mqtt: MqttOptions;
+  sysfsRoot: string;
+  /** Door hardware: jam and ajar timeouts (0 = off), sensor debounce and poll interval. */
+  doorTiming: { jamSec: number; ajarSec: number; debounceMs: number; pollMs: number };
+  pickupDays: number;
+  unlockWindowSec: number;
+  sessionTtlMin: number;
+  logLevel: string;
+  expirySweepSec: number;
+  /** Days after a dossier is closed before its phone number and code hash are erased (LOCKER_RETENTION_DAYS). */
+  retentionDays: number;
+}

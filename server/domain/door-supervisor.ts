@@ -1,0 +1,160 @@
+// Turns door events into state and audit: a door opened inside its unlock window is a normal
+// opening, one opened without an unlock is forced; a compartment whose dossier has left is free
+// once its door shuts again; a sensor that cannot be read puts its compartment in `fault`.
+// What time reveals (jammed, ajar) is DoorFaults' job: it hears every change recorded here.
+import type { Logger } from 'pino';
+import type { DoorBus, DoorEvent } from '../../firmware-bridge/door-bus.ts';
+import type { Store } from '../db/store.ts';
+import type { AuditLog } from './audit-log.ts';
+import type { Compartments } from './compartments.ts';
+import type { DoorChange, DoorFaults } from './door-faults.ts';
+import type { Clock, Scheduler } from './ports.ts';
+
+const DEPARTED = new Set(['picked_up', 'withdrawn']);
+/** How soon a door event the database refused (disk full, I/O error) is tried again. */
+export const UNRECORDED_RETRY_MS = 2000;
+
+interface Unrecorded {
+  event: DoorEvent;
+  /** Domain time the event was seen: the unlock window is judged at that moment, not at recording. */
+  seenAt: number;
+  /** Refused once, or waited behind one that was: its event says when it was seen. */
+  late: boolean;
+}
+
+export class DoorSupervisor {
+  private unsubscribe: (() => void) | null = null;
+  /** Door events seen while the database could not record them, oldest first: none may be lost. */
+  private readonly unrecorded: Unrecorded[] = [];
+  private cancelRetry: (() => void) | null = null;
+  private readonly setDoor;
+  private readonly release;
+  private readonly setFault;
+  private readonly closeDoor;
+
+  constructor(
+    private readonly store: Store,
+    private readonly audit: AuditLog,
+    private readonly compartments: Compartments,
+    private readonly bus: DoorBus,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly faults: DoorFaults | null = null,
+    private readonly scheduler: Scheduler | null = null,
+  ) {
+    const db = store.db;
+    this.setDoor = db.prepare('UPDATE compartments SET door = ?, opened_since_unlock = ? WHERE number = ?');
+    this.release = db.prepare('UPDATE compartments SET dossier_id = NULL, unlocked_until = 0, unlocked_by = NULL WHERE number = ?');
+    // A compartment already in fault keeps its first reason (a jam stays a jam); the event says the rest.
+    this.setFault = db.prepare('UPDATE compartments SET fault = COALESCE(fault, ?) WHERE number = ?');
+    // The latch re-engages when the door shuts: opening it again needs a new unlock.
+    this.closeDoor = db.prepare("UPDATE compartments SET door = 'closed', unlocked_until = 0 WHERE number = ?");
+  }
+
+  /** Reads every sensor after the bus has started and records any change since the last run. */
+  reconcile(): void {
+    for (const row of this.compartments.rows()) {
+      const seen = this.bus.doorState(row.number);
+      if (seen === 'unknown') {
+        // A fresh database says 'unknown' too: an unreadable sensor is a fault all the same.
+        this.handle({ kind: 'sensor_fault', compartment: row.number, at: this.clock.now(), reason: 'unreadable at start' }, true);
+        continue;
+      }
+      if (seen === row.door) continue;
+      this.handle({ kind: seen === 'open' ? 'opened' : 'closed', compartment: row.number, at: this.clock.now() }, true);
+    }
+  }
+
+  start(): void {
+    this.unsubscribe = this.bus.onEvent((e) => {
+      // In order: while older events wait for the database, a newer one waits behind them.
+      this.unrecorded.push({ event: e, seenAt: this.clock.now(), late: this.unrecorded.length > 0 });
+      this.flush();
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.cancelRetry?.();
+    this.cancelRetry = null;
+    if (this.unrecorded.length > 0) {
+      this.log.error({ count: this.unrecorded.length }, 'door events still not recorded at shutdown; start-up reconciles the doors');
+    }
+  }
+
+  /** Door events waiting for the database. */
+  pending(): number {
+    return this.unrecorded.length;
+  }
+
+  /** Records waiting door events in order; on a refusal keeps them and tries again later. */
+  flush(): void {
+    while (this.unrecorded.length > 0) {
+      const next = this.unrecorded[0];
+      const { event, seenAt } = next;
+      let change: DoorChange | null;
+      try {
+        change = this.handle(event, false, seenAt, next.late);
+      } catch (err) {
+        for (const u of this.unrecorded) u.late = true;
+        // The disk is full or failing: a forced open must still reach the trail once it can.
+        this.log.error({ err, compartment: event.compartment, kind: event.kind, waiting: this.unrecorded.length }, 'door event not recorded yet; will retry');
+        if (!this.cancelRetry && this.scheduler) {
+          this.cancelRetry = this.scheduler.after(UNRECORDED_RETRY_MS, () => {
+            this.cancelRetry = null;
+            this.flush();
+          });
+        }
+        return;
+      }
+      this.unrecorded.shift();
+      if (change) this.faults?.doorChanged(event.compartment, change);
+    }
+  }
+
+  /** Records one door event; returns what changed (null: nothing did). */
+  handle(event: DoorEvent, atStartup = false, seenAt = this.clock.now(), late = false): DoorChange | null {
+    return this.store.tx((): DoorChange | null => {
+      const row = this.compartments.row(event.compartment);
+      if (!row) return null;
+      const dossier = row.dossier_code ?? undefined;
+      // An event recorded late (the database refused it first) says when it was seen.
+      const startup = atStartup ? { atStartup: true } : late ? { seenAt: new Date(seenAt).toISOString() } : undefined;
+      if (event.kind === 'sensor_fault') {
+        // One event per episode: the sensor is already known to be unreadable.
+        if (row.door === 'unknown' && row.fault !== null) return null;
+        this.setFault.run('sensor', row.number);
+        this.setDoor.run('unknown', row.opened_since_unlock, row.number);
+        this.audit.append({ type: 'door.sensor_fault', actor: 'system', compartment: row.number, dossier, data: { reason: event.reason, ...startup } });
+        this.log.error({ compartment: row.number, reason: event.reason }, 'door sensor cannot be read');
+        return 'unknown';
+      }
+      if (event.kind === 'opened') {
+        if (row.door === 'open') return null;
+        // Decisions use the domain clock; the bus timestamp is the hardware's and may run on another time base.
+        const authorised = row.unlocked_until >= seenAt;
+        this.setDoor.run('open', authorised ? 1 : row.opened_since_unlock, row.number);
+        if (authorised) {
+          this.audit.append({ type: 'door.opened', actor: row.unlocked_by ?? 'system', compartment: row.number, dossier, data: startup });
+        } else {
+          this.audit.append({ type: 'door.forced_open', actor: 'system', compartment: row.number, dossier, data: startup });
+          this.log.warn({ compartment: row.number }, 'door opened without an unlock');
+        }
+        return 'opened';
+      }
+      if (row.door === 'closed') return null;
+      this.closeDoor.run(row.number);
+      const departed = row.dossier_status !== null && DEPARTED.has(row.dossier_status) && row.opened_since_unlock === 1;
+      if (departed) this.release.run(row.number);
+      this.audit.append({
+        type: 'door.closed',
+        actor: 'system',
+        compartment: row.number,
+        dossier,
+        data: departed || atStartup ? { ...(departed ? { released: true } : {}), ...startup } : undefined,
+      });
+      return 'closed';
+    });
+  }
+}

@@ -1,0 +1,48 @@
+import type { Size } from '../../locker-map/schema.ts';
+import { maskPhone } from './phone.ts';
+
+export interface DossierRow {
+  id: number;
+  code: string;
+  phone: string;
+  size: Size;
+  compartment: number;
+  status: 'loading' | 'ready' | 'picked_up' | 'expired' | 'withdrawn' | 'cancelled';
+  created_by: string;
+  created_at: number;
+  updated_at: number;
+  ready_at: number | null;
+  expires_at: number | null;
+  closed_at: number | null;
+  otp_nonce: string;
+  code_counter: number;
+  code_hash: string | null;
+  code_fail_limit: number;
+  failures: number;
+  resends: number;
+  last_code_at: number | null;
+  sms_status: 'queued' | 'sent' | 'delivered' | 'failed' | null;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function dossierView(d: DossierRow) {
+  return {
+    code: d.code,
+    compartment: d.compartment,
+    status: d.status,
+    size: d.size,
+    phone: maskPhone(d.phone),
+    createdBy: d.created_by,
+    createdAt: iso(d.created_at)!,
+    readyAt: iso(d.ready_at),
+    expiresAt: iso(d.expires_at),
+    closedAt: iso(d.closed_at),
+    sms: d.sms_status,
+    failedAttempts: d.failures,
+    codeLocked: d.status === 'ready' && (d.code_hash === null || d.failures >= d.code_fail_limit),
+    resends: d.resends,
+  };
+}
+
+export type DossierView = ReturnType<typeof dossierView>;

@@ -1,0 +1,19 @@
+// Headers every answer carries. No CORS headers at all: the API is for same-origin pages only.
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+
+async function security(app: FastifyInstance) {
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+    reply.header('cross-origin-resource-policy', 'same-origin');
+    if (!request.url.startsWith('/docs')) {
+      reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+    }
+    if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+}
+
+export default fp(security, { name: 'security' });

@@ -1,0 +1,130 @@
+// Live updates for the staff console: server-sent events fed by Store.onCommit.
+// A stream carries compartment states and slim event headers only: no `data` field, so no
+// masked phone, no reason text, and never a pickup code. Browsers read it with fetch() (so the
+// bearer token travels in a header, never in a URL that could end up in a log).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { ServerResponse } from 'node:http';
+import type { AuditEvent } from '../../domain/audit-event.ts';
+import { DomainError } from '../../domain/errors.ts';
+import { errorReplies } from '../schemas.ts';
+
+export const ALARM_TYPES = ['door.jammed', 'door.forced_open', 'door.ajar', 'sms.failed', 'sms.modem_lost', 'door.sensor_fault', 'door.unlock_failed'];
+/** How far back the first message of a stream looks for alarms. */
+const ALARM_LOOKBACK_EVENTS = 5000;
+const ALARM_LIMIT = 50;
+const MAX_STREAMS = 32;
+const HEARTBEAT_MS = 15_000;
+const COALESCE_MS = 50;
+
+export interface SlimEvent {
+  seq: number;
+  at: string;
+  type: string;
+  actor: string;
+  compartment?: number;
+  dossier?: string;
+}
+
+export function slim(e: Pick<AuditEvent, 'seq' | 'at' | 'type' | 'actor'> & { compartment?: number | null; dossier?: string | null }): SlimEvent {
+  return {
+    seq: e.seq,
+    at: e.at,
+    type: e.type,
+    actor: e.actor,
+    ...(e.compartment != null ? { compartment: e.compartment } : {}),
+    ...(e.dossier != null ? { dossier: e.dossier } : {}),
+  };
+}
+
+interface Client {
+  res: ServerResponse;
+  token: string;
+}
+
+export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const ctx = app.locker;
+  const clients = new Set<Client>();
+  let buffered: SlimEvent[] = [];
+  let flushTimer: NodeJS.Timeout | null = null;
+
+  const write = (c: Client, name: string, payload: unknown) => {
+    c.res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
+  };
+  const drop = (c: Client) => {
+    clients.delete(c);
+    if (!c.res.writableEnded) c.res.end();
+  };
+
+  const flush = () => {
+    flushTimer = null;
+    const events = buffered;
+    buffered = [];
+    if (clients.size === 0 || events.length === 0) return;
+    const payload = { seq: events[events.length - 1].seq, events, compartments: ctx.compartments.list() };
+    for (const c of clients) write(c, 'change', payload);
+  };
+
+  // Commits come in bursts (an unlock writes two events, a door three): one message per burst.
+  const unsubscribe = ctx.store.onCommit((events) => {
+    if (clients.size === 0) return;
+    for (const e of events) buffered.push(slim(e));
+    flushTimer ??= setTimeout(flush, COALESCE_MS);
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const c of clients) {
+      // A session that expired or was logged out ends its stream; the page then asks to log in.
+      if (!ctx.auth.authenticate(c.token)) drop(c);
+      else c.res.write(': ping\n\n');
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  const recentAlarms = ctx.store.db.prepare<unknown[], { seq: number; at: string; type: string; actor: string; compartment: number | null; dossier: string | null }>(
+    `SELECT seq, at, type, actor, compartment, dossier FROM audit_events
+     WHERE seq > ? AND type IN (${ALARM_TYPES.map(() => '?').join(', ')})
+     ORDER BY seq DESC LIMIT ${ALARM_LIMIT}`,
+  );
+
+  // Open streams would keep the server from closing: end them before it stops listening.
+  app.addHook('preClose', async () => {
+    unsubscribe();
+    clearInterval(heartbeat);
+    if (flushTimer) clearTimeout(flushTimer);
+    for (const c of clients) drop(c);
+  });
+
+  app.get(
+    '/api/v1/events/stream',
+    {
+      preHandler: app.requireRole('staff', 'admin', 'auditor'),
+      schema: {
+        tags: ['staff'],
+        summary:
+          'Live updates (text/event-stream): first `snapshot` {seq, compartments, alarms}, then `change` {seq, events, compartments} after each commit. Events carry seq, at, type, actor, compartment, dossier only.',
+        security: [{ bearer: [] }],
+        response: { ...errorReplies },
+      },
+    },
+    async (request, reply) => {
+      if (clients.size >= MAX_STREAMS) throw new DomainError(503, 'too_many_streams', 'Too many live consoles are open; close one and try again.');
+      const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')![1];
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+      });
+      const client: Client = { res, token };
+      clients.add(client);
+      res.on('close', () => clients.delete(client));
+      const latest = ctx.audit.latestSeq();
+      const alarms = recentAlarms.all(Math.max(0, latest - ALARM_LOOKBACK_EVENTS), ...ALARM_TYPES).map(slim).reverse();
+      res.write('retry: 3000\n\n');
+      write(client, 'snapshot', { seq: latest, compartments: ctx.compartments.list(), alarms });
+    },
+  );
+};

@@ -1,0 +1,150 @@
+// One schema per body and reply. These also feed the OpenAPI document at /docs.
+import { Type } from 'typebox';
+import { DOSSIER_CODE_PATTERN } from '../domain/dossier-rules.ts';
+
+export const ErrorReply = Type.Object(
+  { error: Type.String(), message: Type.String() },
+  { $id: 'ErrorReply', description: 'Every error: a stable code and a human message.' },
+);
+
+const Size = Type.Union([Type.Literal('S'), Type.Literal('M'), Type.Literal('L')]);
+const DossierStatus = Type.Union([
+  Type.Literal('loading'),
+  Type.Literal('ready'),
+  Type.Literal('picked_up'),
+  Type.Literal('expired'),
+  Type.Literal('withdrawn'),
+  Type.Literal('cancelled'),
+]);
+export const DossierCode = Type.String({ pattern: DOSSIER_CODE_PATTERN, description: 'e.g. H29.12-251123-0001' });
+export const Phone = Type.String({ minLength: 1, maxLength: 20, description: '0xxxxxxxxx or +84xxxxxxxxx' });
+
+export const LoginBody = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 256 }) },
+  { additionalProperties: false },
+);
+export const LoginReply = Type.Object({
+  token: Type.String(),
+  role: Type.Union([Type.Literal('staff'), Type.Literal('auditor'), Type.Literal('admin')]),
+  expiresAt: Type.String({ format: 'date-time' }),
+});
+
+export const RegisterBody = Type.Object({ code: DossierCode, phone: Phone, size: Size }, { additionalProperties: false });
+export const CodeParams = Type.Object({ code: DossierCode }, { additionalProperties: false });
+
+export const DossierStep = Type.Object({
+  code: Type.String(),
+  compartment: Type.Integer(),
+  status: DossierStatus,
+});
+
+export const Dossier = Type.Object({
+  code: Type.String(),
+  compartment: Type.Integer(),
+  status: DossierStatus,
+  size: Size,
+  phone: Type.String({ description: 'masked: 09******78' }),
+  createdBy: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  readyAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  closedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  sms: Type.Union([Type.Literal('queued'), Type.Literal('sent'), Type.Literal('delivered'), Type.Literal('failed'), Type.Null()], {
+    description: 'the pickup code message: delivered only where the channel reports delivery (modem status reports)',
+  }),
+  failedAttempts: Type.Integer(),
+  codeLocked: Type.Boolean(),
+  resends: Type.Integer(),
+});
+
+export const DossierListQuery = Type.Object(
+  {
+    status: Type.Optional(DossierStatus),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  },
+  { additionalProperties: false },
+);
+export const DossierList = Type.Object({ dossiers: Type.Array(Dossier) });
+
+export const CompartmentItem = Type.Object({
+  number: Type.Integer(),
+  size: Size,
+  status: Type.Union([Type.Literal('free'), Type.Literal('loading'), Type.Literal('occupied'), Type.Literal('disabled'), Type.Literal('fault')]),
+  door: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+});
+export const CompartmentParams = Type.Object({ number: Type.String({ pattern: '^[0-9]{1,6}$' }) }, { additionalProperties: false });
+export const DisableBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
+export const CompartmentList = Type.Object({ compartments: Type.Array(CompartmentItem) });
+
+export const PickupBody = Type.Object(
+  { phone: Phone, code: Type.String({ minLength: 1, maxLength: 32 }) },
+  { additionalProperties: false },
+);
+export const PickupReply = Type.Object({ compartment: Type.Integer() });
+export const ResendBody = Type.Object({ phone: Phone }, { additionalProperties: false });
+export const Accepted = Type.Object({ status: Type.Literal('accepted') });
+
+export const AuditEventSchema = Type.Object({
+  id: Type.String(),
+  seq: Type.Integer(),
+  at: Type.String({ format: 'date-time' }),
+  type: Type.String(),
+  actor: Type.String(),
+  compartment: Type.Optional(Type.Integer()),
+  dossier: Type.Optional(Type.String()),
+  data: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  prevHash: Type.String(),
+  hash: Type.String(),
+});
+export const AuditQuery = Type.Object(
+  {
+    after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+  },
+  { additionalProperties: false },
+);
+export const AuditPage = Type.Object({ events: Type.Array(AuditEventSchema), next: Type.Union([Type.Integer(), Type.Null()]) });
+export const AuditVerify = Type.Object({
+  ok: Type.Boolean(),
+  count: Type.Integer(),
+  head: Type.String({ description: 'hash of the last event (64 zeros for an empty trail)' }),
+  brokenAt: Type.Optional(Type.Integer()),
+  reason: Type.Optional(Type.String()),
+});
+
+export const SimDoorParams = Type.Object({ number: Type.String({ pattern: '^[0-9]{1,6}$' }) }, { additionalProperties: false });
+export const SimDoorBody = Type.Object({ open: Type.Boolean() }, { additionalProperties: false });
+export const SimDoorReply = Type.Object({ number: Type.Integer(), door: Type.Union([Type.Literal('open'), Type.Literal('closed')]) });
+
+export const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+  locker: Type.String(),
+  uptimeSec: Type.Integer(),
+  database: Type.Object({ state: Type.String(), auditSeq: Type.Integer() }),
+  doors: Type.Object({ driver: Type.String(), state: Type.String(), faults: Type.Integer() }),
+  sms: Type.Object(
+    {
+      channel: Type.String(),
+      state: Type.Optional(Type.String({ description: 'ok, degraded (weak signal, no SIM, not registered) or down (modem gone or not answering)' })),
+      reason: Type.Optional(Type.String()),
+      queued: Type.Integer(),
+      failed: Type.Integer(),
+      sent: Type.Optional(Type.Integer()),
+      delivered: Type.Optional(Type.Integer()),
+    },
+    { additionalProperties: true, description: 'with LOCKER_SMS=modem also device, connected, sim, registration, signal {rssi, dbm}, operator, deliveryReports, lastCheckAt' },
+  ),
+  mqtt: Type.Object({ state: Type.String(), outbox: Type.Integer() }, { additionalProperties: true }),
+});
+
+export const errorReplies = {
+  400: ErrorReply,
+  401: ErrorReply,
+  403: ErrorReply,
+  404: ErrorReply,
+  409: ErrorReply,
+  413: ErrorReply,
+  415: ErrorReply,
+  429: ErrorReply,
+  503: ErrorReply,
+};

@@ -1,0 +1,523 @@
+// The staff console: register and load dossiers, watch every door live, deal with alarms.
+import { Session } from './lib/api.js';
+import { drawBank, fetchLayout } from './lib/bank.js';
+import { cue } from './lib/cue.js';
+import { confirmButton, h } from './lib/dom.js';
+import { createI18n, formatTime } from './lib/i18n.js';
+import { wireLogin } from './lib/login.js';
+import { openStream } from './lib/stream.js';
+import { STAFF_TEXT } from './staff-text.js';
+
+const ALARM_TYPES = new Set(['door.jammed', 'door.forced_open', 'door.ajar', 'sms.failed', 'door.sensor_fault', 'door.unlock_failed']);
+const DOOR_ALARMS = new Set(['door.jammed', 'door.forced_open', 'door.ajar', 'door.sensor_fault', 'door.unlock_failed']);
+const ACK_KEY = 'locker.staff.acknowledged';
+const PHONE_RE = /^(0\d{9}|\+84\d{9}|84\d{9})$/;
+const CODE_RE = /^[A-Za-z0-9._-]{1,64}$/;
+
+const $ = (id) => document.getElementById(id);
+const i18n = createI18n(STAFF_TEXT, localStorage.getItem('locker.staff.lang') ?? 'vi');
+const t = i18n.t;
+const session = new Session('locker.staff.session', ['staff', 'admin']);
+
+const state = {
+  layout: null,
+  cells: new Map(),
+  compartments: new Map(),
+  alarms: [],
+  acknowledged: new Set(readAck()),
+  dossiers: { loading: [], ready: [], expired: [] },
+  selected: null,
+  stream: null,
+  refreshTimer: 0,
+};
+
+// ---------- language ----------
+const langButton = $('lang');
+function renderLang() {
+  langButton.textContent = t('langButton');
+  langButton.lang = i18n.other();
+  localStorage.setItem('locker.staff.lang', i18n.lang);
+  if (!$('console').hidden) renderAll();
+}
+i18n.onChange(renderLang);
+langButton.addEventListener('click', () => i18n.setLang(i18n.other()));
+
+// ---------- notes ----------
+let lastToast = null;
+function toast(key, vars = {}, kind = 'ok', target = $('toast')) {
+  lastToast = { key, vars, kind, target };
+  target.textContent = t(key, vars);
+  target.className = `note ${kind}`;
+  target.hidden = false;
+}
+i18n.onChange(() => {
+  if (lastToast && !lastToast.target.hidden) lastToast.target.textContent = t(lastToast.key, lastToast.vars);
+});
+function apiError(r, target) {
+  const code = r.body?.error;
+  if (r.status === 0) return toast('network', {}, 'error', target);
+  if (code && STAFF_TEXT.vi[`err.${code}`]) return toast(`err.${code}`, { message: r.body?.message ?? '' }, 'error', target);
+  toast('failed', { message: r.body?.message ?? `HTTP ${r.status}` }, 'error', target);
+}
+
+// ---------- login / logout ----------
+session.onExpired = () => showLogin();
+wireLogin({
+  form: $('login-form'),
+  user: $('username'),
+  password: $('password'),
+  note: $('login-note'),
+  session,
+  i18n,
+  onLoggedIn: () => showConsole(),
+});
+$('logout').addEventListener('click', () => {
+  session.logout();
+  showLogin();
+});
+
+function showLogin() {
+  state.stream?.stop();
+  state.stream = null;
+  $('console').hidden = true;
+  $('logout').hidden = true;
+  $('who').hidden = true;
+  $('live').hidden = true;
+  $('login').hidden = false;
+  $('username').focus();
+}
+
+async function showConsole() {
+  const s = session.get();
+  if (!s) return showLogin();
+  $('login').hidden = true;
+  $('console').hidden = false;
+  $('logout').hidden = false;
+  $('who').hidden = false;
+  $('who').textContent = t('signedInAs', { user: s.username, role: s.role });
+  $('reg-code').focus();
+  if (!state.layout) {
+    try {
+      state.layout = await fetchLayout();
+    } catch {
+      state.layout = { columns: 1, rows: 1, compartments: [] };
+    }
+  }
+  drawGrid();
+  await refreshDossiers();
+  startStream();
+  fetch('/api/v1/sim/doors', { cache: 'no-store' }).then(
+    (r) => {
+      $('sim-link').hidden = !r.ok;
+    },
+    () => {},
+  );
+}
+
+// ---------- live stream ----------
+function setLive(mode) {
+  const live = $('live');
+  live.hidden = false;
+  live.classList.toggle('on', mode === 'live');
+  live.dataset.t = mode === 'live' ? 'live' : 'offline';
+  live.textContent = t(live.dataset.t);
+  document.body.dataset.live = mode;
+}
+
+function startStream() {
+  state.stream?.stop();
+  state.stream = openStream('/api/v1/events/stream', () => session.get()?.token, {
+    onState: setLive,
+    onUnauthorized: () => {
+      session.logout();
+      showLogin();
+    },
+    onMessage: (name, msg) => {
+      if (Array.isArray(msg.compartments)) {
+        for (const c of msg.compartments) state.compartments.set(c.number, c);
+        renderGrid();
+      }
+      if (name === 'snapshot') {
+        state.alarms = msg.alarms ?? [];
+        renderAlarms();
+        renderLoading();
+        return;
+      }
+      if (name !== 'change') return;
+      let dossierTouched = false;
+      let newAlarm = false;
+      for (const e of msg.events ?? []) {
+        if (ALARM_TYPES.has(e.type) && !state.alarms.some((a) => a.seq === e.seq)) {
+          state.alarms.push(e);
+          newAlarm = true;
+        }
+        if (e.dossier || e.type.startsWith('dossier.') || e.type.startsWith('sms.')) dossierTouched = true;
+      }
+      if (newAlarm) cue('warning');
+      renderAlarms();
+      renderLoading();
+      if (dossierTouched) scheduleRefresh();
+    },
+  });
+}
+
+// ---------- dossiers ----------
+function scheduleRefresh() {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(refreshDossiers, 150);
+}
+
+async function refreshDossiers() {
+  const [loading, ready, expired] = await Promise.all(
+    ['loading', 'ready', 'expired'].map((s) => session.call('GET', `/api/v1/dossiers?status=${s}`)),
+  );
+  if (loading.status === 200) state.dossiers.loading = loading.body.dossiers;
+  if (ready.status === 200) state.dossiers.ready = ready.body.dossiers;
+  if (expired.status === 200) state.dossiers.expired = expired.body.dossiers;
+  renderLoading();
+  renderReady();
+  renderAlarms();
+  renderCellDetails();
+}
+
+function dossierIn(number) {
+  for (const list of [state.dossiers.loading, state.dossiers.ready, state.dossiers.expired]) {
+    const d = list.find((x) => x.compartment === number);
+    if (d) return d;
+  }
+  return null;
+}
+
+async function withdraw(code) {
+  const r = await session.call('POST', `/api/v1/dossiers/${encodeURIComponent(code)}/withdraw`);
+  if (r.status === 200) toast('withdrawnOk', { code, n: r.body.compartment });
+  else apiError(r);
+  await refreshDossiers();
+}
+
+async function resend(code) {
+  const r = await session.call('POST', `/api/v1/dossiers/${encodeURIComponent(code)}/resend`);
+  if (r.status === 200) toast('resentOk', { code });
+  else apiError(r);
+  await refreshDossiers();
+}
+
+async function confirmLoaded(code) {
+  const r = await session.call('POST', `/api/v1/dossiers/${encodeURIComponent(code)}/loaded`);
+  if (r.status === 200) toast('loadedOk', { code, n: r.body.compartment });
+  else apiError(r);
+  await refreshDossiers();
+}
+
+function withdrawButton(code) {
+  return confirmButton({ label: t('withdraw'), confirmLabel: t('withdrawConfirm'), onConfirm: () => withdraw(code), dataset: { action: 'withdraw', code } });
+}
+
+// ---------- register (barcode scanner friendly) ----------
+const regForm = $('register-form');
+const regCode = $('reg-code');
+const regPhone = $('reg-phone');
+const regNote = $('register-note');
+
+// A scan replaces whatever was in the field, also when the field is clicked first (the click's
+// mouseup would otherwise drop the selection).
+let justFocused = false;
+regCode.addEventListener('focus', () => {
+  regCode.select();
+  justFocused = true;
+  setTimeout(() => {
+    justFocused = false;
+  }, 300);
+});
+regCode.addEventListener('mouseup', (e) => {
+  if (justFocused) e.preventDefault();
+});
+// Scanners end with Enter (some with Tab): move on to the phone number, never submit, so a
+// scan cannot register a dossier before the clerk has checked the phone number and size.
+regCode.addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter') return;
+  e.preventDefault();
+  regCode.value = regCode.value.trim();
+  if (!regCode.value) return;
+  regPhone.focus();
+  regPhone.select();
+});
+const focusCode = () => {
+  regCode.focus();
+  regCode.select();
+};
+// A scan while nothing is focused still lands in the code field.
+document.addEventListener('keydown', (e) => {
+  if ($('console').hidden || e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1 || e.key === ' ') return;
+  const a = document.activeElement;
+  if (a && (a.tagName === 'INPUT' || a.tagName === 'SELECT' || a.tagName === 'TEXTAREA')) return;
+  e.preventDefault();
+  regCode.value = e.key;
+  regCode.focus();
+  regCode.setSelectionRange(regCode.value.length, regCode.value.length);
+});
+
+regForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const code = regCode.value.trim();
+  const phone = regPhone.value.replace(/[\s.-]/g, '');
+  const size = new FormData(regForm).get('size') ?? 'S';
+  if (!CODE_RE.test(code)) {
+    toast('needCode', {}, 'error', regNote);
+    return focusCode();
+  }
+  if (!PHONE_RE.test(phone)) {
+    toast('needPhone', {}, 'error', regNote);
+    return regPhone.focus();
+  }
+  const button = regForm.querySelector('button[type=submit]');
+  button.disabled = true;
+  const r = await session.call('POST', '/api/v1/dossiers', { code, phone, size });
+  button.disabled = false;
+  if (r.status === 201) {
+    toast('registered', { n: r.body.compartment, code }, 'ok', regNote);
+    regCode.value = '';
+    regPhone.value = '';
+    regCode.focus();
+    await refreshDossiers();
+  } else {
+    apiError(r, regNote);
+    // Ready for the next scan, unless only the phone number was wrong.
+    if (r.body?.error === 'invalid_phone') regPhone.focus();
+    else focusCode();
+  }
+});
+
+// ---------- find ----------
+$('find-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const code = $('find-code').value.trim();
+  const box = $('found');
+  box.hidden = false;
+  if (!CODE_RE.test(code)) {
+    box.replaceChildren(h('p', { class: 'note error', text: t('needCode') }));
+    return;
+  }
+  const r = await session.call('GET', `/api/v1/dossiers/${encodeURIComponent(code)}`);
+  if (r.status !== 200) {
+    box.replaceChildren(h('p', { class: 'note error', text: r.status === 404 ? t('err.not_found') : r.body?.message ?? `HTTP ${r.status}` }));
+    return;
+  }
+  const d = r.body;
+  box.replaceChildren(
+    h(
+      'dl',
+      {},
+      h('dt', { text: t('findLabel') }), h('dd', { text: d.code }),
+      h('dt', { text: t('statusOf') }), h('dd', { text: t(`dossierStatus_${d.status}`) }),
+      h('dt', { text: t('compartment') }), h('dd', { text: String(d.compartment) }),
+      h('dt', { text: t('phone') }), h('dd', { text: d.phone }),
+      h('dt', { text: t('colSms') }), h('dd', { text: t(`sms_${d.sms ?? 'none'}`) }),
+      h('dt', { text: t('created') }), h('dd', { text: formatTime(d.createdAt, i18n.lang) }),
+      h('dt', { text: t('expires') }), h('dd', { text: d.expiresAt ? formatTime(d.expiresAt, i18n.lang) : '–' }),
+    ),
+    d.status === 'ready' ? h('button', { type: 'button', class: 'btn small', text: t('resend'), onclick: () => resend(d.code) }) : null,
+    ['loading', 'ready', 'expired'].includes(d.status) ? withdrawButton(d.code) : null,
+  );
+});
+
+// ---------- the grid ----------
+function drawGrid() {
+  state.cells = drawBank($('grid'), state.layout, (c) =>
+    h('button', {
+      type: 'button',
+      class: 'cell',
+      'aria-pressed': 'false',
+      onclick: () => {
+        state.selected = state.selected === c.number ? null : c.number;
+        renderGrid();
+        renderCellDetails();
+      },
+    }),
+    { proportional: false },
+  );
+  renderGrid();
+}
+
+function renderGrid() {
+  for (const [number, cell] of state.cells) {
+    const c = state.compartments.get(number);
+    const place = state.layout.compartments.find((x) => x.number === number);
+    const status = c?.status ?? 'free';
+    const door = c?.door ?? 'closed';
+    cell.className = `cell s-${status}${door === 'open' ? ' door-open' : ''}`;
+    cell.dataset.status = status;
+    cell.dataset.door = door;
+    cell.setAttribute('aria-pressed', String(state.selected === number));
+    cell.replaceChildren(
+      h('span', { class: 'num' }, String(number), ' ', h('span', { class: 'size', text: `(${place?.size ?? c?.size ?? ''})` })),
+      h('span', { class: 'status', text: t(`st_${status}`) }),
+      h('span', { class: 'door', text: t(`door_${door}`) }),
+    );
+  }
+  renderCellDetails();
+}
+
+function renderCellDetails() {
+  const box = $('cell-details');
+  const n = state.selected;
+  if (n === null) {
+    box.hidden = true;
+    return;
+  }
+  const c = state.compartments.get(n);
+  if (!c) return;
+  box.hidden = false;
+  const d = dossierIn(n);
+  const reason = h('input', { id: 'disable-reason', maxlength: 200 });
+  const actions = [];
+  if (c.status !== 'disabled') {
+    actions.push(
+      h(
+        'div',
+        { class: 'inline-form' },
+        h('div', { class: 'form-row' }, h('label', { for: 'disable-reason', text: t('reason') }), reason),
+        h('button', { type: 'button', class: 'btn danger', text: t('disable'), dataset: { action: 'disable' }, onclick: () => setService(n, false, reason.value.trim()) }),
+      ),
+    );
+  }
+  if (c.status === 'disabled' || c.status === 'fault') {
+    actions.push(h('button', { type: 'button', class: 'btn', text: t('enable'), dataset: { action: 'enable' }, onclick: () => setService(n, true) }));
+  }
+  box.replaceChildren(
+    h('h3', { text: t('cellName', { n }) }),
+    h(
+      'dl',
+      {},
+      h('dt', { text: t('size') }), h('dd', { text: c.size }),
+      h('dt', { text: t('statusLabel') }), h('dd', { text: t(`st_${c.status}`) }),
+      h('dt', { text: t('doorLabel') }), h('dd', { text: t(`door_${c.door}`) }),
+      d ? [h('dt', { text: t('colCode') }), h('dd', { text: `${d.code} (${t(`dossierStatus_${d.status}`)})` })] : null,
+    ),
+    ...actions,
+  );
+}
+
+async function setService(n, enable, reason) {
+  const r = await session.call('POST', `/api/v1/compartments/${n}/${enable ? 'enable' : 'disable'}`, enable || !reason ? undefined : { reason });
+  if (r.status === 200) {
+    state.compartments.set(n, r.body);
+    toast(enable ? 'enabledOk' : 'disabledOk', { n });
+    renderGrid();
+  } else apiError(r);
+}
+
+// ---------- lists ----------
+function renderLoading() {
+  const list = $('loading-list');
+  const items = state.dossiers.loading;
+  $('loading-empty').hidden = items.length > 0;
+  list.replaceChildren(
+    ...items.map((d) => {
+      const door = state.compartments.get(d.compartment)?.door ?? 'closed';
+      return h(
+        'li',
+        { class: 'loading-item', dataset: { code: d.code } },
+        h('strong', { text: t('loadingItem', { code: d.code, n: d.compartment }) }),
+        ' – ',
+        h('span', { text: t(`door_${door}`) }),
+        ' ',
+        h('button', { type: 'button', class: 'btn primary small', text: t('confirmLoaded'), dataset: { action: 'loaded', code: d.code }, onclick: () => confirmLoaded(d.code) }),
+        ' ',
+        withdrawButton(d.code),
+      );
+    }),
+  );
+}
+
+function renderReady() {
+  const body = $('ready-body');
+  const items = state.dossiers.ready;
+  $('ready-empty').hidden = items.length > 0;
+  $('ready-table').hidden = items.length === 0;
+  body.replaceChildren(
+    ...items.map((d) =>
+      h(
+        'tr',
+        { dataset: { code: d.code } },
+        h('td', { text: d.code }),
+        h('td', { text: String(d.compartment) }),
+        h('td', { text: d.phone }),
+        h('td', { text: t(`sms_${d.sms ?? 'none'}`) }),
+        h('td', { text: d.expiresAt ? formatTime(d.expiresAt, i18n.lang) : '–' }),
+        h(
+          'td',
+          { class: 'actions' },
+          h('button', { type: 'button', class: 'btn small', text: t('resend'), dataset: { action: 'resend', code: d.code }, onclick: () => resend(d.code) }),
+          withdrawButton(d.code),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderAlarms() {
+  const open = state.alarms.filter((a) => !state.acknowledged.has(a.seq));
+  const overdue = state.dossiers.expired;
+  $('alerts').classList.toggle('calm', open.length === 0 && overdue.length === 0);
+  $('calm').hidden = open.length > 0 || overdue.length > 0;
+  $('alarm-list').replaceChildren(
+    ...open
+      .slice()
+      .reverse()
+      .map((a) => {
+        const key = STAFF_TEXT.vi[`alarm.${a.type}`] ? `alarm.${a.type}` : 'alarm.other';
+        const door = DOOR_ALARMS.has(a.type) && a.compartment ? state.compartments.get(a.compartment)?.door : null;
+        return h(
+          'li',
+          { dataset: { type: a.type, seq: String(a.seq) } },
+          h('span', { class: 'what', text: t(key, { n: a.compartment ?? '?', d: a.dossier ?? '?', type: a.type }) }),
+          door ? h('span', { class: 'when', text: t(door === 'open' ? 'doorNowOpen' : 'doorNowClosed') }) : null,
+          h('span', { class: 'when', text: formatTime(a.at, i18n.lang) }),
+          h('button', { type: 'button', class: 'btn small', text: t('ack'), onclick: () => acknowledge(a.seq) }),
+        );
+      }),
+  );
+  $('overdue').hidden = overdue.length === 0;
+  $('overdue-list').replaceChildren(
+    ...overdue.map((d) =>
+      h(
+        'li',
+        { dataset: { code: d.code } },
+        h('span', { class: 'what', text: t('overdueItem', { code: d.code, n: d.compartment, at: d.expiresAt ? formatTime(d.expiresAt, i18n.lang) : '–' }) }),
+        withdrawButton(d.code),
+      ),
+    ),
+  );
+}
+
+function acknowledge(seq) {
+  state.acknowledged.add(seq);
+  const list = [...state.acknowledged].slice(-500);
+  localStorage.setItem(ACK_KEY, JSON.stringify(list));
+  renderAlarms();
+}
+
+function readAck() {
+  try {
+    const v = JSON.parse(localStorage.getItem(ACK_KEY) ?? '[]');
+    return Array.isArray(v) ? v.filter(Number.isInteger) : [];
+  } catch {
+    return [];
+  }
+}
+
+function renderAll() {
+  $('who').textContent = session.get() ? t('signedInAs', { user: session.get().username, role: session.get().role }) : '';
+  if (document.body.dataset.live) setLive(document.body.dataset.live);
+  renderGrid();
+  renderLoading();
+  renderReady();
+  renderAlarms();
+}
+
+// ---------- start ----------
+i18n.setLang(i18n.lang);
+if (session.get()) showConsole();
+else showLogin();
+document.body.dataset.ready = 'true';

@@ -1,0 +1,40 @@
+// 2. API throughput: GET /api/v1/compartments (auth, SQLite read, schema serialisation) against a bare
+// Fastify route that returns the same JSON, with the same load tool and settings, in the same run.
+import autocannon from 'autocannon';
+import Fastify from 'fastify';
+import { startLocker } from '../helpers/locker.ts';
+import { round, type BenchResult } from './stats.ts';
+
+async function rps(url: string, token: string, seconds: number): Promise<{ rps: number; p99: number; errors: number }> {
+  const r = await autocannon({ url, connections: 10, duration: seconds, headers: { authorization: `Bearer ${token}` } });
+  return { rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx };
+}
+
+export async function apiThroughput(seconds = 5): Promise<BenchResult> {
+  const t = await startLocker({ env: { LOCKER_SESSION_TTL_MIN: '10080' } });
+  const token = await t.login('staff');
+  const body = (await t.api('GET', '/api/v1/compartments', undefined, token)).body;
+  const bare = Fastify();
+  bare.get('/api/v1/compartments', async () => body);
+  const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
+
+  await rps(`${t.url}/api/v1/compartments`, token, 1); // warm-up
+  const ours = await rps(`${t.url}/api/v1/compartments`, token, seconds);
+  const base = await rps(`${bareUrl}/api/v1/compartments`, token, seconds);
+  await bare.close();
+  await t.stop();
+  const ratio = ours.rps / base.rps;
+  return {
+    name: 'API throughput',
+    figures: {
+      'locker req/s': round(ours.rps, 0),
+      'bare Fastify req/s': round(base.rps, 0),
+      ratio: round(ratio, 2),
+      'locker p99 ms': ours.p99,
+      errors: ours.errors + base.errors,
+    },
+    target: 'ratio >= 0.5',
+    met: ratio >= 0.5 && ours.errors === 0,
+    limit: 'per request: session lookup (SHA-256 + SQLite read), compartment join, security headers',
+  };
+}

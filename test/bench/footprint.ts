@@ -1,0 +1,108 @@
+// 5. Footprint: start-up to ready, and resident memory after start and after 10,000 closed dossiers,
+// of the real service process (`node --import tsx server/main.ts`, simulated doors).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, readSync, closeSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/locker.ts';
+import { round, type BenchResult } from './stats.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+async function startService(dataDir: string): Promise<{ child: ChildProcess; url: string; ms: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, LOCKER_DATA_DIR: dataDir, LOCKER_PORT: '0', LOCKER_HOST: '127.0.0.1', LOCKER_LOG_LEVEL: 'warn', LOCKER_SESSION_TTL_MIN: '10080' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/[^ ]+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (c) => reject(new Error(`service exited ${c}`)));
+  });
+  return { child, url, ms: performance.now() - t0 };
+}
+
+export async function footprint(dossiers = 10_000): Promise<BenchResult> {
+  const dataDir = tempDir('bench-foot-');
+  // The user is created before the measured start, with the CLI as an installer would.
+  const add = spawn(process.execPath, [join(ROOT, 'server/bin/locker.mjs'), 'user', 'add', 'clerk', '--role', 'staff', '--password-stdin'], {
+    env: { ...process.env, LOCKER_DATA_DIR: dataDir },
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  add.stdin!.end('bench-password\n');
+  await new Promise((r) => add.on('exit', r));
+
+  const { child, url, ms: startMs } = await startService(dataDir);
+  await new Promise((r) => setTimeout(r, 500));
+  const rssStart = rssMb(child.pid!);
+  const call = async (method: string, path: string, body?: unknown, token?: string) => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await res.json().catch(() => null);
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const { token } = await call('POST', '/api/v1/session', { username: 'clerk', password: 'bench-password' });
+  const smsFile = join(dataDir, 'sms.jsonl');
+  let offset = 0;
+  const nextCode = async (): Promise<string> => {
+    for (;;) {
+      if (existsSync(smsFile)) {
+        const fd = openSync(smsFile, 'r');
+        const buf = Buffer.alloc(4096);
+        const n = readSync(fd, buf, 0, buf.length, offset);
+        closeSync(fd);
+        const text = buf.subarray(0, n).toString();
+        const nl = text.indexOf('\n');
+        if (nl >= 0) {
+          offset += Buffer.byteLength(text.slice(0, nl + 1));
+          return /(?<!\d)\d{6}(?!\d)/.exec(JSON.parse(text.slice(0, nl)).text)![0];
+        }
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  const door = (n: number, open: boolean) => call('POST', `/api/v1/sim/compartments/${n}/door`, { open });
+  const t0 = performance.now();
+  for (let i = 0; i < dossiers; i++) {
+    const phone = `09${String(40_000_000 + i).padStart(8, '0')}`;
+    const code = `FP-${i}`;
+    const { compartment } = await call('POST', '/api/v1/dossiers', { code, phone, size: 'S' }, token);
+    await door(compartment, true);
+    await door(compartment, false);
+    await call('POST', `/api/v1/dossiers/${code}/loaded`, undefined, token);
+    const pin = await nextCode();
+    await call('POST', '/api/v1/pickups', { phone, code: pin });
+    await door(compartment, true);
+    await door(compartment, false);
+  }
+  const cycleMs = (performance.now() - t0) / dossiers;
+  const rssAfter = rssMb(child.pid!);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  return {
+    name: 'footprint',
+    figures: {
+      'start-up to listening ms': round(startMs, 0),
+      'RSS after start MB': round(rssStart, 1),
+      [`RSS after ${dossiers} closed dossiers MB`]: round(rssAfter, 1),
+      'full dossier cycle ms': round(cycleMs, 2),
+    },
+    target: 'RSS <= 90 MB; start-up <= 1000 ms',
+    met: rssAfter <= 90 && startMs <= 1000,
+    limit: 'Node + V8 baseline (~45 MB) and the tsx loader compiling TypeScript at start',
+  };
+}
