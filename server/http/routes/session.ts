@@ -23,7 +23,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const token = (request.headers.authorization ?? '').slice('Bearer '.length);
       app.locker.auth.logout(token);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   );
 };
