@@ -3,8 +3,10 @@
 import { cpus, totalmem } from 'node:os';
 import { apiThroughput } from './api-throughput.ts';
 import { auditAppend } from './audit-append.ts';
+import { centralIngest } from './central-ingest.ts';
 import { doorLatency } from './door-latency.ts';
 import { footprint } from './footprint.ts';
+import { outboxDrain } from './outbox-drain.ts';
 import type { BenchResult } from './stats.ts';
 
 const args = process.argv.slice(2);
@@ -15,7 +17,9 @@ export const BENCHES: Record<string, () => Promise<BenchResult>> = {
   door: () => doorLatency(),
   api: () => apiThroughput(),
   audit: () => auditAppend(),
+  outbox: () => outboxDrain(),
   footprint: () => footprint(),
+  central: () => centralIngest(),
 };
 
 async function main() {
@@ -30,13 +34,26 @@ async function main() {
     process.stdout.write(`${JSON.stringify({ machine, results }, null, 2)}\n`);
   } else {
     console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node}\n`);
-    for (const r of results) {
-      console.log(`${r.met ? 'MET ' : 'MISS'}  ${r.name}  (target ${r.target})`);
-      for (const [k, v] of Object.entries(r.figures)) console.log(`      ${k.padEnd(36)} ${v}`);
-      console.log(`      limited by: ${r.limit}\n`);
-    }
+    console.log(table(results));
   }
   process.exit(results.every((r) => r.met) ? 0 : 1);
+}
+
+/** One row per figure; the bench's name, verdict, target and limit on its first and last rows. */
+function table(results: BenchResult[]): string {
+  const rows: string[][] = [['bench', 'figure', 'value']];
+  for (const r of results) {
+    const figs = Object.entries(r.figures);
+    figs.forEach(([k, v], i) => rows.push([i === 0 ? r.name : '', k, String(v)]));
+    rows.push(['', 'target', `${r.target}: ${r.met ? 'MET' : 'MISSED'}`]);
+    rows.push(['', 'limited by', r.limit]);
+    rows.push(['', '', '']);
+  }
+  const w = [0, 1, 2].map((c) => Math.max(...rows.map((row) => row[c].length)));
+  const line = (row: string[]) => `| ${row.map((cell, c) => cell.padEnd(w[c])).join(' | ')} |`;
+  const out = [line(rows[0]), `|${w.map((n) => '-'.repeat(n + 2)).join('|')}|`];
+  for (const row of rows.slice(1, -1)) out.push(line(row));
+  return out.join('\n');
 }
 
 void main();
