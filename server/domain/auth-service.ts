@@ -45,7 +45,7 @@ export class AuthService {
     });
   }
 
-  async login(username: string, password: string, ip: string): Promise<{ token: string; role: Role; expiresAt: string }> {
+  async login(username: string, password: string, ip: string): Promise<{ token: string; role: Role; expiresAt: string; expiresIn: number }> {
     const now = this.clock.now();
     const keys = [`user:${username}`, `ip:${ip}`];
     const blockedUntil = Math.max(...keys.map((k) => this.blockedUntil(k, now)));
@@ -75,7 +75,8 @@ export class AuthService {
         .run(tokenHash(token), user.username, user.role, now, expiresAt);
       this.audit.append({ type: 'login.succeeded', actor: `staff:${user.username}`, data: { role: user.role } });
     });
-    return { token, role: user.role, expiresAt: new Date(expiresAt).toISOString() };
+    // expiresIn lets a browser whose clock differs from the locker's keep the same deadline.
+    return { token, role: user.role, expiresAt: new Date(expiresAt).toISOString(), expiresIn: Math.floor(this.sessionTtlMs / 1000) };
   }
 
   authenticate(token: string): Principal | null {

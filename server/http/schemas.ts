@@ -27,6 +27,8 @@ export const LoginReply = Type.Object({
   token: Type.String(),
   role: Type.Union([Type.Literal('staff'), Type.Literal('auditor'), Type.Literal('admin')]),
   expiresAt: Type.String({ format: 'date-time' }),
+  /** Seconds from now until expiresAt: a client judges expiry by its own clock with it. */
+  expiresIn: Type.Integer({ minimum: 0 }),
 });
 
 export const RegisterBody = Type.Object({ code: DossierCode, phone: Phone, size: Size }, { additionalProperties: false });

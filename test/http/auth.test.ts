@@ -14,6 +14,7 @@ describe('staff sessions', () => {
     expect(res.status).toBe(200);
     expect(res.body.role).toBe('staff');
     expect(Date.parse(res.body.expiresAt)).toBe(t.clock.now() + 3600_000);
+    expect(res.body.expiresIn).toBe(3600);
     expect((await t.api('GET', '/api/v1/compartments', undefined, res.body.token)).status).toBe(200);
     t.clock.advance(3600_000);
     const late = await t.api('GET', '/api/v1/compartments', undefined, res.body.token);

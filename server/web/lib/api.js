@@ -36,7 +36,7 @@ export class Session {
   get() {
     try {
       const s = JSON.parse(sessionStorage.getItem(this.key) ?? 'null');
-      if (!s || !s.token || Date.parse(s.expiresAt) <= Date.now()) return null;
+      if (!s || !s.token || !(s.until > Date.now())) return null;
       return s;
     } catch {
       return null;
@@ -47,7 +47,8 @@ export class Session {
     const r = await call('POST', '/api/v1/session', { body: { username, password } });
     if (r.status === 200) {
       if (!this.roles.includes(r.body.role)) return { ok: false, reason: 'role', status: 403 };
-      const s = { token: r.body.token, role: r.body.role, username, expiresAt: r.body.expiresAt };
+      // The deadline by this browser's clock, which need not agree with the locker's.
+      const s = { token: r.body.token, role: r.body.role, username, expiresAt: r.body.expiresAt, until: Date.now() + r.body.expiresIn * 1000 };
       sessionStorage.setItem(this.key, JSON.stringify(s));
       return { ok: true, session: s };
     }
