@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Value } from 'typebox/value';
+import { appRoot } from './app-root.ts';
 import { LockerMapSchema, type LockerMap } from './schema.ts';
 
-export const EXAMPLE_MAP_PATH = join(dirname(fileURLToPath(import.meta.url)), 'example.json');
+export const EXAMPLE_MAP_PATH = join(appRoot(import.meta.url), 'locker-map', 'example.json');
 
 export class LockerMapError extends Error {
   constructor(

@@ -256,7 +256,7 @@ release_files() {
     else
       find . -type f ! -path './node_modules/*' ! -path './.git/*' ! -path './data*' ! -path './test-results/*' | sed 's|^\./||'
     fi
-  ) | grep -v -E '^(test/|\.ci/|test-results/|data/|data-central/)' | LC_ALL=C sort
+  ) | grep -v -E '^(test/|\.ci/|test-results/|data/|data-central/|server/dist/)' | LC_ALL=C sort
 }
 release_id() {
   local version hash
@@ -274,6 +274,8 @@ do_release() { # id
   # Production dependencies only, exactly as locked. better-sqlite3 downloads a prebuilt
   # binary for the Pi where it can and compiles otherwise (g++, make, python3).
   (cd "$stage" && npm ci --omit=dev --no-audit --no-fund --loglevel=error)
+  # The service runs the bundle (server/dist/main.js), built here from the release's sources.
+  (cd "$stage" && npm run --silent build)
   chmod -R u=rwX,go=rX "$stage"
   touch "$stage/.complete"
   mv -T "$stage" "$dir"
@@ -372,7 +374,7 @@ install_locker() {
     RESTART=1
   fi
   if [ "$NODE_BIN" != /usr/bin/node ]; then
-    printf '# Written by install.sh: node is not in /usr/bin on this system.\n[Service]\nExecStart=\nExecStart=%s --import tsx server/main.ts\n' "$NODE_BIN" >"$TMPD/node-path.conf"
+    printf '# Written by install.sh: node is not in /usr/bin on this system.\n[Service]\nExecStart=\nExecStart=%s server/dist/main.js\n' "$NODE_BIN" >"$TMPD/node-path.conf"
     if ensure_file "$TMPD/node-path.conf" "$UNITDIR/locker.service.d/node-path.conf" 644 root:root; then RELOAD=1; RESTART=1; fi
   fi
   ensure_file "$UNITS/locker-cli" /usr/local/bin/locker 755 root:root || true

@@ -25,12 +25,17 @@ const BLOCK_MS = 15 * 60_000;
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export class AuthService {
+  // Every staff request checks its token: prepared once, not per request.
+  private readonly selectSession;
+
   constructor(
     private readonly store: Store,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly sessionTtlMs: number,
-  ) {}
+  ) {
+    this.selectSession = store.db.prepare<[string, number], Principal>('SELECT username, role FROM sessions WHERE token_hash = ? AND expires_at > ?');
+  }
 
   async addUser(username: string, role: Role, password: string, actor = 'system'): Promise<void> {
     if (!new RegExp(USERNAME_PATTERN).test(username)) throw new DomainError(400, 'invalid_username', 'A username is 1-64 letters, digits, ".", "-" or "_".');
@@ -80,9 +85,7 @@ export class AuthService {
   }
 
   authenticate(token: string): Principal | null {
-    const row = this.store.db
-      .prepare<[string, number], Principal>('SELECT username, role FROM sessions WHERE token_hash = ? AND expires_at > ?')
-      .get(tokenHash(token), this.clock.now());
+    const row = this.selectSession.get(tokenHash(token), this.clock.now());
     return row ?? null;
   }
 

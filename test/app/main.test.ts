@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/locker.ts';
@@ -39,5 +39,36 @@ describe('start-up', () => {
     const r = await run({ LOCKER_DATA_DIR: tempDir(), LOCKER_PORT: '0', LOCKER_HOST: '127.0.0.1' }, true);
     expect(r.out).toMatch(/is listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(r.code).toBe(0);
+  });
+
+  it('serves every page, the docs and the example map from the bundle that `npm start` builds and runs', async () => {
+    const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
+    expect(build.stderr).toBe('');
+    expect(build.status).toBe(0);
+    const child = spawn(process.execPath, ['server/dist/main.js'], {
+      cwd: ROOT,
+      env: { ...process.env, LOCKER_DATA_DIR: tempDir(), LOCKER_PORT: '0', LOCKER_HOST: '127.0.0.1', LOCKER_MAP: '' },
+    });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /is listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.on('exit', (code) => reject(new Error(`the bundle exited with ${code}: ${out}`)));
+      });
+      for (const path of ['/', '/staff', '/audit', '/sim', '/docs/json', '/api/v1/kiosk/layout']) {
+        expect((await fetch(url + path)).status, path).toBe(200);
+      }
+      const health = await (await fetch(`${url}/healthz`)).json();
+      expect(health.status).toBe('ok');
+      const docs = await (await fetch(`${url}/docs/json`)).json();
+      expect(Object.keys(docs.paths)).toContain('/api/v1/pickups');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
   });
 });

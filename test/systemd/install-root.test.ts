@@ -94,14 +94,14 @@ describe.skipIf(!enabled)('install.sh in a throwaway root', () => {
     expect(sh('test -e /opt/locker/app/node_modules/vitest || test -e /opt/locker/app/node_modules/typescript || test -e /opt/locker/app/test').code).toBe(1);
     expect(ok('id -nG locker-kiosk').trim().split(' ')).toEqual(expect.arrayContaining(['video', 'render', 'input']));
 
-    // --- the installed app works as the service's user, with the installed settings ---
+    // --- the installed app works as the service's user, with the installed settings, from the bundle its unit runs ---
     const add = ok('printf "a long admin password\\n" | locker user add amin --role admin --password-stdin 2>&1');
     expect(add).toContain('user amin added');
     const served = ok(
       [
         'cd /opt/locker/app',
         // setpriv execs (runuser would stay in between and answer SIGTERM with its own 143).
-        'setpriv --reuid=locker --regid=locker --init-groups env LOCKER_DATA_DIR=/var/lib/locker LOCKER_MAP=/etc/locker/locker-map.json LOCKER_DOORS=sim LOCKER_HOST=127.0.0.1 LOCKER_PORT=0 TMPDIR=/tmp node --import tsx server/main.ts > /tmp/run.log 2>&1 &',
+        'setpriv --reuid=locker --regid=locker --init-groups env LOCKER_DATA_DIR=/var/lib/locker LOCKER_MAP=/etc/locker/locker-map.json LOCKER_DOORS=sim LOCKER_HOST=127.0.0.1 LOCKER_PORT=0 TMPDIR=/tmp node server/dist/main.js > /tmp/run.log 2>&1 &',
         'pid=$!',
         'for i in $(seq 1 300); do grep -q "is listening on" /tmp/run.log && break; sleep 0.2; done',
         'url=$(grep -o "http://127.0.0.1:[0-9]*" /tmp/run.log | head -1)',

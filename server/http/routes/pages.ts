@@ -3,14 +3,14 @@
 // is slow and the files are small. Nothing here is loaded from outside the locker.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, extname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join, relative, sep } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { appRoot } from '../../../locker-map/app-root.ts';
 import type { LockerMap } from '../../../locker-map/schema.ts';
 import { errorReplies } from '../schemas.ts';
 
-export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
+export const WEB_ROOT = join(appRoot(import.meta.url), 'server', 'web');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -2,11 +2,11 @@
 // from memory. Nothing is loaded from outside the service.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join } from 'node:path';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { appRoot } from '../../../../locker-map/app-root.ts';
 
-export const CENTRAL_WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
+export const CENTRAL_WEB_ROOT = join(appRoot(import.meta.url), 'server', 'central', 'web');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
