@@ -46,10 +46,18 @@ export class Compartments {
   private readonly selectAll;
   private readonly selectOne;
   private readonly freeBySize;
+  private readonly changeMark;
+  /** The grid as last read, and the database's change counters at that moment. */
+  private cached: { mark: string; views: CompartmentView[] } | null = null;
 
   constructor(private readonly store: Store) {
     const db = store.db;
     this.selectAll = db.prepare<[], CompartmentRow>(`${SELECT} ORDER BY c.number`);
+    // Rows changed on this connection, and commits by any other (the CLI): if neither moved, no
+    // table did, so the grid read last time still stands. Staff consoles poll it all day.
+    this.changeMark = db
+      .prepare<[], string>(`SELECT total_changes() || '/' || (SELECT data_version FROM pragma_data_version)`)
+      .pluck();
     this.selectOne = db.prepare<[number], CompartmentRow>(`${SELECT} WHERE c.number = ?`);
     // Smallest size that fits first, then the lowest number: large doors stay free for large files.
     this.freeBySize = db.prepare<[string], { number: number }>(
@@ -79,8 +87,15 @@ export class Compartments {
     });
   }
 
+  /** Frozen when it comes from the cache: callers share it. */
   list(): CompartmentView[] {
-    return this.selectAll.all().map(viewOf);
+    // Inside a transaction the counters cannot tell a rolled-back change from a kept one.
+    if (this.store.db.inTransaction) return this.selectAll.all().map(viewOf);
+    const mark = this.changeMark.get()!;
+    if (this.cached?.mark !== mark) {
+      this.cached = { mark, views: Object.freeze(this.selectAll.all().map((r) => Object.freeze(viewOf(r)))) as CompartmentView[] };
+    }
+    return this.cached.views;
   }
 
   rows(): CompartmentRow[] {
