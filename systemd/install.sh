@@ -374,7 +374,7 @@ install_locker() {
     RESTART=1
   fi
   if [ "$NODE_BIN" != /usr/bin/node ]; then
-    printf '# Written by install.sh: node is not in /usr/bin on this system.\n[Service]\nExecStart=\nExecStart=%s server/dist/main.js\n' "$NODE_BIN" >"$TMPD/node-path.conf"
+    printf '# Written by install.sh: node is not in /usr/bin on this system.\n[Service]\nExecStart=\nExecStart=%s --max-semi-space-size=1 server/dist/main.js\n' "$NODE_BIN" >"$TMPD/node-path.conf"
     if ensure_file "$TMPD/node-path.conf" "$UNITDIR/locker.service.d/node-path.conf" 644 root:root; then RELOAD=1; RESTART=1; fi
   fi
   ensure_file "$UNITS/locker-cli" /usr/local/bin/locker 755 root:root || true

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/locker.ts';
+import { startArgs } from '../helpers/start-command.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -45,7 +46,7 @@ describe('start-up', () => {
     const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8' });
     expect(build.stderr).toBe('');
     expect(build.status).toBe(0);
-    const child = spawn(process.execPath, ['server/dist/main.js'], {
+    const child = spawn(process.execPath, startArgs(), {
       cwd: ROOT,
       env: { ...process.env, LOCKER_DATA_DIR: tempDir(), LOCKER_PORT: '0', LOCKER_HOST: '127.0.0.1', LOCKER_MAP: '' },
     });

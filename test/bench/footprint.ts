@@ -1,5 +1,5 @@
 // 5. Footprint: start-up to ready, and resident memory after start and after 10,000 closed dossiers,
-// of the real service process as `npm start` and the unit run it (`node server/dist/main.js`, built first),
+// of the real service process as `npm start` and the unit run it (package.json's start script, built first),
 // simulated doors with 10 ms lock pulses:
 // the shipped map's 400 ms pulses would make the 10,000 cycles take hours and measure nothing more).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -7,6 +7,7 @@ import { openSync, readSync, closeSync, readFileSync, existsSync } from 'node:fs
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { fastMap, tempDir } from '../helpers/locker.ts';
+import { startArgs } from '../helpers/start-command.ts';
 import { round, type BenchResult } from './stats.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -18,7 +19,7 @@ function rssMb(pid: number): number {
 
 async function startService(dataDir: string): Promise<{ child: ChildProcess; url: string; ms: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['server/dist/main.js'], {
+  const child = spawn(process.execPath, startArgs(), {
     cwd: ROOT,
     env: { ...process.env, LOCKER_DATA_DIR: dataDir, LOCKER_MAP: fastMap(dataDir), LOCKER_PORT: '0', LOCKER_HOST: '127.0.0.1', LOCKER_LOG_LEVEL: 'warn', LOCKER_SESSION_TTL_MIN: '10080' },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/locker.ts';
+import { startArgs } from '../helpers/start-command.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 const UNITS = join(ROOT, 'systemd');
@@ -136,6 +137,8 @@ describe('systemd units', () => {
     expect(s.get('DeviceAllow')!.map((d) => d.split(' ')[0])).toEqual(['char-gpiochip', 'char-ttyUSB', 'char-ttyACM', 'char-ttyAMA', 'char-ttyS']);
     expect(s.get('MemoryDenyWriteExecute')).toEqual(['no']);
     expect(s.get('Environment')).toContain('LOCKER_DATA_DIR=/var/lib/locker');
+    // The unit runs what `npm start` runs (and what the footprint benchmark measures), node flags included.
+    expect(s.get('ExecStart')).toEqual([['/usr/bin/node', ...startArgs()].join(' ')]);
   });
 
   it('locker-kiosk.service shows the local kiosk page in Chromium\'s kiosk mode, after the locker, and comes back when it dies', () => {
