@@ -25,23 +25,15 @@ interface Row {
 }
 
 export function rowToEvent(r: Row): AuditEvent {
-  const e: AuditEvent = { id: r.id, seq: r.seq, at: r.at, type: r.type, actor: r.actor, prevHash: r.prev_hash, hash: r.hash };
+  // Key order as the contract lists it, for readers; the hash does not depend on it. Built in
+  // one go: the outbox turns every row it publishes into an event.
+  const e: AuditEvent = { id: r.id, seq: r.seq, at: r.at, type: r.type, actor: r.actor } as AuditEvent;
   if (r.compartment !== null) e.compartment = r.compartment;
   if (r.dossier !== null) e.dossier = r.dossier;
   if (r.data !== null) e.data = JSON.parse(r.data);
-  // Key order as the contract lists it, for readers; the hash does not depend on it.
-  return {
-    id: e.id,
-    seq: e.seq,
-    at: e.at,
-    type: e.type,
-    actor: e.actor,
-    ...(e.compartment !== undefined ? { compartment: e.compartment } : {}),
-    ...(e.dossier !== undefined ? { dossier: e.dossier } : {}),
-    ...(e.data !== undefined ? { data: e.data } : {}),
-    prevHash: e.prevHash,
-    hash: e.hash,
-  };
+  e.prevHash = r.prev_hash;
+  e.hash = r.hash;
+  return e;
 }
 
 export class AuditLog {
