@@ -169,7 +169,7 @@ function readMqtt(r: Reader): MqttOptions {
     protocolVersion: protocol === '5' ? 5 : 4,
     keepaliveSec: r.int('LOCKER_MQTT_KEEPALIVE_S', 30, 5, 3600),
     sessionExpirySec: r.int('LOCKER_MQTT_SESSION_EXPIRY_S', 7 * 24 * 3600, 60, 0xffffffff),
-    maxInFlight: r.int('LOCKER_MQTT_INFLIGHT', 64, 1, 1000),
+    maxInFlight: r.int('LOCKER_MQTT_INFLIGHT', 1000, 1, 1000),
     publishTimeoutMs: r.int('LOCKER_MQTT_PUBLISH_TIMEOUT_MS', 15_000, 100, 600_000),
   };
 }
