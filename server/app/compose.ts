@@ -5,7 +5,6 @@ import { createDoorBus, type DoorBus } from '../../firmware-bridge/index.ts';
 import { SimDoorBus } from '../../firmware-bridge/sim-driver.ts';
 import { loadLockerMap, usesHeaderUart } from '../../locker-map/load.ts';
 import type { LockerConfig } from '../config/schema.ts';
-import { WalCheckpointer } from '../db/checkpointer.ts';
 import { openDatabase, type Db } from '../db/database.ts';
 import { Store } from '../db/store.ts';
 import { AuditLog } from '../domain/audit-log.ts';
@@ -68,7 +67,6 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
   try {
     const secrets = loadOrCreateSecrets(config.dataDir);
     const store = new Store(db);
-    const checkpointer = new WalCheckpointer(db, scheduler, log.child({ module: 'checkpoint' }));
     const audit = new AuditLog(store, clock);
     const compartments = new Compartments(store);
     compartments.syncWithMap(map);
@@ -169,9 +167,6 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       runExpiry,
       runRetention,
       async start() {
-        // Stops after every part that writes, just before the database closes.
-        checkpointer.start();
-        stops.push(() => checkpointer.stop());
         // First in, so last out: events from every other part's shutdown still reach the broker
         // (or wait in the outbox), and the link lets go before the database closes.
         mqtt.start();
