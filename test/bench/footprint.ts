@@ -12,9 +12,11 @@ import { round, type BenchResult } from './stats.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-function rssMb(pid: number): number {
+/** VmRSS, and its file-backed part (mostly the node binary's pages, shared with any other node process). */
+function rss(pid: number): { total: number; file: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)![1]) / 1024;
+  return { total: kb('VmRSS'), file: kb('RssFile') };
 }
 
 async function startService(dataDir: string): Promise<{ child: ChildProcess; url: string; ms: number }> {
@@ -50,7 +52,7 @@ export async function footprint(dossiers = 10_000): Promise<BenchResult> {
 
   const { child, url, ms: startMs } = await startService(dataDir);
   await new Promise((r) => setTimeout(r, 500));
-  const rssStart = rssMb(child.pid!);
+  const rssStart = rss(child.pid!);
   const call = async (method: string, path: string, body?: unknown, token?: string) => {
     const res = await fetch(url + path, {
       method,
@@ -104,19 +106,21 @@ export async function footprint(dossiers = 10_000): Promise<BenchResult> {
     await door(compartment, false);
   }
   const cycleMs = (performance.now() - t0) / dossiers;
-  const rssAfter = rssMb(child.pid!);
+  const rssAfter = rss(child.pid!);
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
   return {
     name: 'footprint',
     figures: {
       'start-up to listening ms': round(startMs, 0),
-      'RSS after start MB': round(rssStart, 1),
-      [`RSS after ${dossiers} closed dossiers MB`]: round(rssAfter, 1),
+      'RSS after start MB': round(rssStart.total, 1),
+      [`RSS after ${dossiers} closed dossiers MB`]: round(rssAfter.total, 1),
+      [`of which file-backed (node binary) MB`]: round(rssAfter.file, 1),
       'full dossier cycle ms': round(cycleMs, 2),
     },
     target: 'RSS <= 90 MB; start-up <= 1000 ms',
-    met: rssAfter <= 90 && startMs <= 1000,
-    limit: 'Node + V8 baseline (39 MB bare), V8 young generation, the modules Fastify, Ajv, mqtt.js and SQLite load',
+    met: rssAfter.total <= 90 && startMs <= 1000,
+    limit:
+      "Node's own pages (~49 MB file-backed after the run), the V8 heap (~35 MB: Fastify, Ajv validators, TypeBox, mqtt.js, our code), malloc's arena (~20 MB high-water, plateaus)",
   };
 }
