@@ -30,6 +30,8 @@ interface Attempt {
   cancelTimer: (() => void) | null;
   abandoned: boolean;
   settled: boolean;
+  /** PUBACKs counted when its timer was armed: none since means the broker answered nothing. */
+  acksAtArm: number;
 }
 
 export interface OutboxStats {
@@ -186,7 +188,7 @@ export class OutboxPublisher {
   }
 
   private send(event: AuditEvent): void {
-    const attempt: Attempt = { event, cancelTimer: null, abandoned: false, settled: false };
+    const attempt: Attempt = { event, cancelTimer: null, abandoned: false, settled: false, acksAtArm: this.stats.acknowledged };
     this.live.set(event.seq, attempt);
     if (this.port.connected) this.arm(attempt);
     this.stats.published++;
@@ -228,9 +230,11 @@ export class OutboxPublisher {
     a.abandoned = true;
     this.abandoned++;
     this.requeue(a.event);
-    if (this.live.size === 0 && this.abandoned >= this.window) {
-      // Nothing outstanding was acknowledged within the timeout: the connection is dead even if
-      // the socket does not know it yet. A new connection makes mqtt.js resend what it holds.
+    if (this.live.size === 0 && this.stats.acknowledged === a.acksAtArm) {
+      // Everything outstanding has timed out and no PUBACK at all came in the meantime: the
+      // connection is dead even if the socket does not know it yet. A new connection makes mqtt.js
+      // resend what it holds. (Not "a window's worth timed out": with a large window and a few
+      // events, that would take hundreds of rounds.)
       this.log.warn({ outstanding: this.abandoned }, 'broker acknowledges nothing; reconnecting');
       this.onStalled();
     }
@@ -285,6 +289,7 @@ export class OutboxPublisher {
 
   private arm(a: Attempt): void {
     this.disarm(a);
+    a.acksAtArm = this.stats.acknowledged;
     a.cancelTimer = this.scheduler.after(this.o.publishTimeoutMs, () => this.timeout(a));
   }
 

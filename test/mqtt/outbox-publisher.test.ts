@@ -224,6 +224,31 @@ describe('outbox publisher', () => {
     expect(port.seqs().slice(3)).toEqual([4, 5, 6]);
   });
 
+  it('reconnects when a few events get no PUBACK, however large the window', async () => {
+    appendEvents(2);
+    const p = publisher(1000, 1000);
+    p.start();
+    p.connected();
+    await scheduler.advance(0);
+    expect(port.seqs()).toEqual([1, 2]);
+    await scheduler.advance(1000);
+    expect(stalled).toBe(1);
+  });
+
+  it('does not reconnect while PUBACKs still come in, even if one event times out', async () => {
+    appendEvents(3);
+    const p = publisher(1000, 1000);
+    p.start();
+    p.connected();
+    await scheduler.advance(0);
+    await scheduler.advance(500);
+    port.ack(1);
+    port.ack(2);
+    await scheduler.advance(600);
+    expect(p.stats.timeouts).toBe(1);
+    expect(stalled).toBe(0);
+  });
+
   it('starts over from the outbox after a restart: unacknowledged events are sent again first', async () => {
     appendEvents(6);
     const first = publisher(4);
