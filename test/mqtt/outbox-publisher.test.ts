@@ -78,6 +78,16 @@ function publisher(maxInFlight = 3, publishTimeoutMs = 1000) {
   return new OutboxPublisher(store, port, scheduler, log, { topic: 'locker/L1/events', lockerId: 'L1', maxInFlight, publishTimeoutMs, retryBaseMs: 100 }, () => stalled++);
 }
 
+/** `n` events in the outbox, a publisher started and connected, and its first window sent. */
+async function sending(n: number, maxInFlight?: number, publishTimeoutMs?: number): Promise<OutboxPublisher> {
+  appendEvents(n);
+  const p = publisher(maxInFlight, publishTimeoutMs);
+  p.start();
+  p.connected();
+  await scheduler.advance(0);
+  return p;
+}
+
 function appendEvents(n: number) {
   store.tx(() => {
     for (let i = 0; i < n; i++) audit.append({ type: 'door.closed', actor: 'system', compartment: 1 + (i % 5) });
@@ -103,11 +113,7 @@ afterEach(() => {
 
 describe('outbox publisher', () => {
   it('publishes in seq order at QoS 1 with the locker id, never more than the in-flight bound', async () => {
-    appendEvents(10);
-    const p = publisher(3);
-    p.start();
-    p.connected();
-    await scheduler.advance(0);
+    const p = await sending(10, 3);
     expect(port.seqs()).toEqual([1, 2, 3]);
     expect(port.sent[0]).toMatchObject({ topic: 'locker/L1/events', opts: { qos: 1 }, body: { seq: 1, locker: 'L1', type: 'door.closed' } });
     expect(port.sent[0].body.hash).toBe(audit.list(0, 1).events[0].hash);
@@ -118,11 +124,7 @@ describe('outbox publisher', () => {
   });
 
   it('deletes an outbox row only once its PUBACK has arrived', async () => {
-    appendEvents(5);
-    const p = publisher(5);
-    p.start();
-    p.connected();
-    await scheduler.advance(0);
+    const p = await sending(5, 5);
     expect(port.seqs()).toEqual([1, 2, 3, 4, 5]);
     port.ack(2);
     port.ack(4);
@@ -146,11 +148,7 @@ describe('outbox publisher', () => {
   });
 
   it('gives up on a publish with no PUBACK in time and sends the event again; the late PUBACK still counts', async () => {
-    appendEvents(2);
-    const p = publisher(3, 1000);
-    p.start();
-    p.connected();
-    await scheduler.advance(0);
+    const p = await sending(2, 3, 1000);
     port.ack(2);
     await scheduler.advance(999);
     expect(port.seqs()).toEqual([1, 2]);
@@ -187,11 +185,7 @@ describe('outbox publisher', () => {
   });
 
   it('retries a failed publish after a back-off that grows', async () => {
-    appendEvents(1);
-    const p = publisher(3);
-    p.start();
-    p.connected();
-    await scheduler.advance(0);
+    const p = await sending(1, 3);
     port.sent[0].cb(new Error('Publish error: Not authorized'));
     await scheduler.advance(99);
     expect(port.sent).toHaveLength(1);
@@ -208,11 +202,7 @@ describe('outbox publisher', () => {
   });
 
   it('keeps abandoned publishes within the bound and reconnects when nothing is acknowledged', async () => {
-    appendEvents(10);
-    const p = publisher(3, 1000);
-    p.start();
-    p.connected();
-    await scheduler.advance(0);
+    const p = await sending(10, 3, 1000);
     await scheduler.advance(1000);
     expect(stalled).toBe(1);
     // The three given-up publishes still occupy the window until the client settles them.
@@ -225,22 +215,14 @@ describe('outbox publisher', () => {
   });
 
   it('reconnects when a few events get no PUBACK, however large the window', async () => {
-    appendEvents(2);
-    const p = publisher(1000, 1000);
-    p.start();
-    p.connected();
-    await scheduler.advance(0);
+    const p = await sending(2, 1000, 1000);
     expect(port.seqs()).toEqual([1, 2]);
     await scheduler.advance(1000);
     expect(stalled).toBe(1);
   });
 
   it('does not reconnect while PUBACKs still come in, even if one event times out', async () => {
-    appendEvents(3);
-    const p = publisher(1000, 1000);
-    p.start();
-    p.connected();
-    await scheduler.advance(0);
+    const p = await sending(3, 1000, 1000);
     await scheduler.advance(500);
     port.ack(1);
     port.ack(2);
@@ -250,11 +232,7 @@ describe('outbox publisher', () => {
   });
 
   it('starts over from the outbox after a restart: unacknowledged events are sent again first', async () => {
-    appendEvents(6);
-    const first = publisher(4);
-    first.start();
-    first.connected();
-    await scheduler.advance(0);
+    const first = await sending(6, 4);
     port.ack(1);
     port.ack(3);
     await scheduler.advance(100);
