@@ -188,7 +188,7 @@ export class OutboxPublisher {
   }
 
   private send(event: AuditEvent): void {
-    const attempt: Attempt = { event, cancelTimer: null, abandoned: false, settled: false, acksAtArm: this.stats.acknowledged };
+    const attempt: Attempt = { event, cancelTimer: null, abandoned: false, settled: false, acksAtArm: 0 }; // arm() sets acksAtArm
     this.live.set(event.seq, attempt);
     if (this.port.connected) this.arm(attempt);
     this.stats.published++;
