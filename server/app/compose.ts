@@ -10,6 +10,7 @@ import { Store } from '../db/store.ts';
 import { AuditLog } from '../domain/audit-log.ts';
 import { AuthService } from '../domain/auth-service.ts';
 import { PickupCodes } from '../domain/codes.ts';
+import { Bookings } from '../domain/bookings.ts';
 import { CompartmentAdmin } from '../domain/compartment-admin.ts';
 import { Compartments } from '../domain/compartments.ts';
 import { DoorControl } from '../domain/door-control.ts';
@@ -81,18 +82,19 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
     const codes = new PickupCodes(secrets);
     const smsQueue = new SmsQueue(store);
     const smsChannel = o.smsChannel ?? createSmsChannel(config, clock, { scheduler, log: log.child({ module: 'modem' }), serialBinding: o.serialBinding });
+    const bookings = new Bookings(store, audit, compartments, codes, clock, log.child({ module: 'bookings' }));
     const doorFaults = new DoorFaults({
       store,
       audit,
       compartments,
       bus: doorBus,
-      codes,
+      bookings,
       clock,
       scheduler,
       log: log.child({ module: 'doors' }),
       timing: { jamMs: config.doorTiming.jamSec * 1000, ajarMs: config.doorTiming.ajarSec * 1000 },
     });
-    const doors = new DoorControl(store, audit, doorBus, clock, config.unlockWindowSec * 1000, log.child({ module: 'doors' }), doorFaults);
+    const doors = new DoorControl(store, audit, doorBus, clock, config.unlockWindowSec * 1000, log.child({ module: 'doors' }), bookings, scheduler, doorFaults);
     const supervisor = new DoorSupervisor(store, audit, compartments, doorBus, clock, log.child({ module: 'doors' }), doorFaults, scheduler);
     const sms = new SmsDispatcher(store, audit, smsQueue, smsChannel, codes, clock, scheduler, log.child({ module: 'sms' }), {
       location: map.location,
@@ -110,10 +112,12 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       audit,
       compartments,
       doors,
+      bookings,
       codes,
       sms: smsQueue,
       clock,
       pickupWindowMs: Math.round(config.pickupDays * 24 * 3600 * 1000),
+      loadingAlarmMs: Math.round(config.loadingAlarmMin * 60_000),
       onSmsQueued: () => sms.kick(),
     });
     const pickups = new PickupService({
@@ -128,7 +132,7 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       onSmsQueued: () => sms.kick(),
     });
     const auth = new AuthService(store, audit, clock, config.sessionTtlMin * 60_000);
-    const compartmentAdmin = new CompartmentAdmin(store, audit, compartments);
+    const compartmentAdmin = new CompartmentAdmin(store, audit, compartments, doors, bookings, smsQueue, clock);
     const mqtt = new MqttLink({ config, store, audit, compartments, compartmentAdmin, dossiers, clock, scheduler, log: log.child({ module: 'mqtt' }) });
     const ctx: LockerContext = {
       config,
@@ -156,6 +160,8 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
     const runExpiry = () => {
       const n = dossiers.expireDue();
       if (n > 0) log.info({ count: n }, 'dossiers expired');
+      const stale = dossiers.alarmStaleLoading();
+      if (stale > 0) log.warn({ count: stale }, 'dossiers left in loading');
       return n;
     };
 
@@ -176,9 +182,14 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
         // Stopping the bus cuts a pulse short; a citizen whose pickup was answered while HTTP
         // closed must get the whole pulse first (bounded by the lock's hard pulse limit).
         stops.push(() => finishPulses(doorBus));
+        // What the doors show at boot first, then the lifecycle's verdict on every booking: no
+        // unlock window survives the restart, a pickup whose door never opened is undone.
         supervisor.reconcile();
+        const boot = bookings.reconcileAfterRestart();
+        if (boot.reverted + boot.released > 0) log.warn(boot, 'start-up reconcile changed bookings');
         supervisor.start();
         stops.push(() => supervisor.stop());
+        stops.push(() => doors.stop());
         doorFaults.start();
         stops.push(() => doorFaults.stop());
         sms.start();

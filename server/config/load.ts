@@ -139,6 +139,7 @@ export function loadConfig(src: Source = configSource()): LockerConfig {
     sessionTtlMin: r.int('LOCKER_SESSION_TTL_MIN', 480, 1, 7 * 24 * 60),
     logLevel: r.oneOf('LOCKER_LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     expirySweepSec: r.int('LOCKER_EXPIRY_SWEEP_S', 60, 1, 3600),
+    loadingAlarmMin: r.num('LOCKER_LOADING_ALARM_MIN', 15, 0, 24 * 60),
     retentionDays: r.num('LOCKER_RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0, 3650),
   };
   // Gateway settings may sit in the file while another channel is chosen.

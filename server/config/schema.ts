@@ -74,6 +74,8 @@ export interface LockerConfig {
   sessionTtlMin: number;
   logLevel: string;
   expirySweepSec: number;
+  /** Minutes a dossier may stay in `loading` before `dossier.loading_stale` (0: never). */
+  loadingAlarmMin: number;
   /** Days after a dossier is closed before its phone number and code hash are erased (LOCKER_RETENTION_DAYS). */
   retentionDays: number;
 }

@@ -144,4 +144,18 @@ CREATE INDEX sms_queue_handed ON sms_queue(handed_at) WHERE handed_at IS NOT NUL
 CREATE INDEX sms_queue_awaiting ON sms_queue(sent_at) WHERE channel_refs IS NOT NULL;
 `,
   },
+  {
+    // The ordinary day. Dossier codes are one dossier whatever their case (lookups use NOCASE);
+    // `door_opened_at` says the door of a collected or withdrawn dossier really opened (receipts and
+    // the pickup's undo depend on it); `loading_alarmed_at` keeps the "left in loading" alarm to one.
+    // The live-code index stays unique as it was; uniqueness across case is checked inside the
+    // registering transaction, since an existing database may already hold codes differing in case.
+    version: 4,
+    sql: `
+ALTER TABLE dossiers ADD COLUMN door_opened_at INTEGER;
+ALTER TABLE dossiers ADD COLUMN loading_alarmed_at INTEGER;
+CREATE INDEX dossiers_code_nocase ON dossiers(code COLLATE NOCASE);
+CREATE INDEX dossiers_loading ON dossiers(created_at) WHERE status = 'loading';
+`,
+  },
 ];

@@ -8,9 +8,8 @@ import type { Logger } from 'pino';
 import type { DoorBus } from '../../firmware-bridge/door-bus.ts';
 import type { Store } from '../db/store.ts';
 import type { AuditLog } from './audit-log.ts';
-import type { PickupCodes } from './codes.ts';
+import type { Bookings } from './bookings.ts';
 import type { Compartments } from './compartments.ts';
-import type { DossierRow } from './dossier-row.ts';
 import type { Clock, Scheduler } from './ports.ts';
 
 export interface DoorFaultTiming {
@@ -25,7 +24,7 @@ export interface DoorFaultDeps {
   audit: AuditLog;
   compartments: Compartments;
   bus: DoorBus;
-  codes: PickupCodes;
+  bookings: Bookings;
   clock: Clock;
   scheduler: Scheduler;
   log: Logger;
@@ -45,17 +44,11 @@ export class DoorFaults {
   private running = false;
   private readonly extendWindow;
   private readonly markJammed;
-  private readonly dossierById;
-  private readonly restoreDossier;
 
   constructor(private readonly d: DoorFaultDeps) {
     const db = d.store.db;
     this.extendWindow = db.prepare('UPDATE compartments SET unlocked_until = MAX(unlocked_until, ?) WHERE number = ?');
     this.markJammed = db.prepare("UPDATE compartments SET fault = 'jammed', unlocked_until = 0 WHERE number = ?");
-    this.dossierById = db.prepare<[number], DossierRow>('SELECT * FROM dossiers WHERE id = ?');
-    this.restoreDossier = db.prepare(
-      `UPDATE dossiers SET status = 'ready', code_hash = ?, closed_at = NULL, updated_at = ? WHERE id = ? AND status = 'picked_up'`,
-    );
   }
 
   /** After the start-up reconcile: doors found open start their ajar clock now. */
@@ -148,15 +141,8 @@ export class DoorFaults {
       if (!this.stillShut(compartment)) return null;
       const row = this.d.compartments.row(compartment)!;
       this.markJammed.run(compartment);
-      let restored = false;
-      if (row.dossier_id !== null) {
-        const dossier = this.dossierById.get(row.dossier_id);
-        // A pickup whose door never opened: the dossier is still inside, so its code works again.
-        if (dossier && dossier.status === 'picked_up') {
-          const code = this.d.codes.generate(dossier.otp_nonce, dossier.code_counter);
-          restored = this.restoreDossier.run(this.d.codes.hash(dossier.id, dossier.phone, code), this.d.clock.now(), dossier.id).changes > 0;
-        }
-      }
+      // A pickup whose door never opened: the dossier is still inside, so its code works again.
+      const restored = this.d.bookings.revertPickup(compartment, 'jammed');
       this.d.audit.append({
         type: 'door.jammed',
         actor: 'system',

@@ -8,9 +8,9 @@ import type { Store } from '../db/store.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { Compartments } from './compartments.ts';
 import type { DoorChange, DoorFaults } from './door-faults.ts';
+import { DEPARTING, releaseOnClose, type DossierStatus } from './lifecycle.ts';
 import type { Clock, Scheduler } from './ports.ts';
 
-const DEPARTED = new Set(['picked_up', 'withdrawn']);
 /** How soon a door event the database refused (disk full, I/O error) is tried again. */
 export const UNRECORDED_RETRY_MS = 2000;
 
@@ -29,6 +29,7 @@ export class DoorSupervisor {
   private cancelRetry: (() => void) | null = null;
   private readonly setDoor;
   private readonly release;
+  private readonly markOpened;
   private readonly setFault;
   private readonly closeDoor;
 
@@ -45,6 +46,8 @@ export class DoorSupervisor {
     const db = store.db;
     this.setDoor = db.prepare('UPDATE compartments SET door = ?, opened_since_unlock = ? WHERE number = ?');
     this.release = db.prepare('UPDATE compartments SET dossier_id = NULL, unlocked_until = 0, unlocked_by = NULL WHERE number = ?');
+    // The paper of a collected or withdrawn dossier has left only once its door opened for it.
+    this.markOpened = db.prepare('UPDATE dossiers SET door_opened_at = COALESCE(door_opened_at, ?) WHERE id = ?');
     // A compartment already in fault keeps its first reason (a jam stays a jam); the event says the rest.
     this.setFault = db.prepare('UPDATE compartments SET fault = COALESCE(fault, ?) WHERE number = ?');
     // The latch re-engages when the door shuts: opening it again needs a new unlock.
@@ -135,6 +138,7 @@ export class DoorSupervisor {
         // Decisions use the domain clock; the bus timestamp is the hardware's and may run on another time base.
         const authorised = row.unlocked_until >= seenAt;
         this.setDoor.run('open', authorised ? 1 : row.opened_since_unlock, row.number);
+        if (authorised && row.dossier_id !== null && DEPARTING.has(row.dossier_status as DossierStatus)) this.markOpened.run(seenAt, row.dossier_id);
         if (authorised) {
           this.audit.append({ type: 'door.opened', actor: row.unlocked_by ?? 'system', compartment: row.number, dossier, data: startup });
         } else {
@@ -145,7 +149,7 @@ export class DoorSupervisor {
       }
       if (row.door === 'closed') return null;
       this.closeDoor.run(row.number);
-      const departed = row.dossier_status !== null && DEPARTED.has(row.dossier_status) && row.opened_since_unlock === 1;
+      const departed = row.dossier_status !== null && releaseOnClose(row.dossier_status as DossierStatus, { openedSinceUnlock: row.opened_since_unlock === 1 });
       if (departed) this.release.run(row.number);
       this.audit.append({
         type: 'door.closed',

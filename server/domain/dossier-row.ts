@@ -22,6 +22,9 @@ export interface DossierRow {
   resends: number;
   last_code_at: number | null;
   sms_status: 'queued' | 'sent' | 'delivered' | 'failed' | null;
+  /** When the door of a collected or withdrawn dossier opened for it (null: not yet, or never). */
+  door_opened_at: number | null;
+  loading_alarmed_at: number | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -1,4 +1,6 @@
-// What staff do with dossiers: register and load, confirm, withdraw, resend; and expiry.
+// What staff do with dossiers: register and load, confirm, withdraw, resend; expiry and the
+// "left in loading" alarm. Status changes follow the lifecycle table (lifecycle.ts); a booking
+// ends only by its rules (Bookings). Codes are matched whatever their case.
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../db/store.ts';
 import type { Size } from '../../locker-map/schema.ts';
@@ -6,30 +8,35 @@ import type { SmsQueue } from '../sms/queue.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { PickupCodes } from './codes.ts';
 import type { Compartments } from './compartments.ts';
+import { doorFacts, type Bookings } from './bookings.ts';
 import type { DoorControl } from './door-control.ts';
 import { dossierView, type DossierRow, type DossierView } from './dossier-row.ts';
 import { CODE_TRIES, DOSSIER_CODE_PATTERN } from './dossier-rules.ts';
 import { DomainError, notFound } from './errors.ts';
+import { canTransition, confirmRefusal, releaseAtOnce, transition } from './lifecycle.ts';
 import { maskPhone, normalizePhone } from './phone.ts';
 import type { Clock } from './ports.ts';
 
 const CODE_RE = new RegExp(DOSSIER_CODE_PATTERN);
-const WITHDRAWABLE = new Set(['loading', 'ready', 'expired', 'cancelled']);
 
 export interface DossierServiceDeps {
   store: Store;
   audit: AuditLog;
   compartments: Compartments;
   doors: DoorControl;
+  bookings: Bookings;
   codes: PickupCodes;
   sms: SmsQueue;
   clock: Clock;
   pickupWindowMs: number;
+  /** A dossier in `loading` this long raises `dossier.loading_stale` (LOCKER_LOADING_ALARM_MIN). */
+  loadingAlarmMs: number;
   onSmsQueued: () => void;
 }
 
 export class DossierService {
   private readonly byCode;
+  private readonly bookedByCode;
   private readonly liveByCode;
   private readonly insert;
   private readonly setStatus;
@@ -37,9 +44,12 @@ export class DossierService {
 
   constructor(private readonly d: DossierServiceDeps) {
     const db = d.store.db;
-    this.byCode = db.prepare<[string], DossierRow>('SELECT * FROM dossiers WHERE code = ? ORDER BY id DESC LIMIT 1');
+    this.byCode = db.prepare<[string], DossierRow>('SELECT * FROM dossiers WHERE code = ? COLLATE NOCASE ORDER BY id DESC LIMIT 1');
     this.liveByCode = db.prepare<[string], DossierRow>(
-      `SELECT * FROM dossiers WHERE code = ? AND status IN ('loading','ready','expired') LIMIT 1`,
+      `SELECT * FROM dossiers WHERE code = ? COLLATE NOCASE AND status IN ('loading','ready','expired') LIMIT 1`,
+    );
+    this.bookedByCode = db.prepare<[string], DossierRow>(
+      `SELECT d.* FROM dossiers d JOIN compartments c ON c.dossier_id = d.id WHERE d.code = ? COLLATE NOCASE ORDER BY d.id DESC LIMIT 1`,
     );
     this.insert = db.prepare(
       `INSERT INTO dossiers (code, phone, size, compartment, status, created_by, created_at, updated_at, otp_nonce)
@@ -69,7 +79,8 @@ export class DossierService {
     if (!phone) throw new DomainError(400, 'invalid_phone', 'The phone number must be a Vietnamese mobile number: 0xxxxxxxxx or +84xxxxxxxxx.');
     const now = this.d.clock.now();
     const compartment = this.d.store.tx(() => {
-      if (this.liveByCode.get(input.code)) throw new DomainError(409, 'dossier_exists', `Dossier ${input.code} is already in the locker.`);
+      const live = this.liveByCode.get(input.code);
+      if (live) throw new DomainError(409, 'dossier_exists', `Dossier ${live.code} is already in the locker.`);
       const number = this.d.compartments.allocate(input.size);
       if (number === null) throw new DomainError(409, 'locker_full', `No free compartment of size ${input.size} or larger.`);
       const id = Number(this.insert.run(input.code, phone, input.size, number, actor, now, now, randomBytes(16).toString('hex')).lastInsertRowid);
@@ -90,9 +101,9 @@ export class DossierService {
       // The clerk cannot load a door that did not open: give the booking back.
       this.d.store.tx(() => {
         const row = this.liveByCode.get(input.code);
-        if (!row) return;
-        this.setStatus.run('cancelled', this.d.clock.now(), this.d.clock.now(), row.id);
-        this.bookCompartment.run(null, compartment);
+        if (!row || !canTransition(row.status, 'cancel')) return;
+        this.setStatus.run(transition(row.status, 'cancel', row.code), this.d.clock.now(), this.d.clock.now(), row.id);
+        this.d.bookings.release(compartment);
         this.d.audit.append({ type: 'dossier.cancelled', actor: 'system', compartment, dossier: input.code, data: { reason: 'door_fault' } });
       });
       throw err;
@@ -104,15 +115,19 @@ export class DossierService {
     const result = this.d.store.tx(() => {
       const row = this.liveByCode.get(code);
       if (!row) throw notFound(`dossier ${code}`);
-      if (row.status !== 'loading') throw new DomainError(409, 'invalid_state', `Dossier ${code} is ${row.status}, not loading.`);
-      const comp = this.d.compartments.row(row.compartment)!;
-      if (comp.door === 'open') throw new DomainError(409, 'door_open', `Close door ${row.compartment} before confirming.`);
+      const status = transition(row.status, 'confirm', row.code);
+      const refusal = confirmRefusal(doorFacts(this.d.compartments.row(row.compartment)!));
+      if (refusal === 'door_open') throw new DomainError(409, 'door_open', `Close door ${row.compartment} before confirming.`);
+      if (refusal === 'door_not_opened') {
+        throw new DomainError(409, 'door_not_opened', `Door ${row.compartment} has not been opened since it was unlocked: put the dossier in, shut the door, then confirm.`);
+      }
+      code = row.code;
       const now = this.d.clock.now();
       const expiresAt = now + this.d.pickupWindowMs;
       this.issueCode(row, 1, CODE_TRIES, now);
       this.d.store.db
-        .prepare(`UPDATE dossiers SET status = 'ready', ready_at = ?, expires_at = ?, updated_at = ? WHERE id = ?`)
-        .run(now, expiresAt, now, row.id);
+        .prepare(`UPDATE dossiers SET status = ?, ready_at = ?, expires_at = ?, updated_at = ? WHERE id = ?`)
+        .run(status, now, expiresAt, now, row.id);
       this.d.audit.append({
         type: 'dossier.ready',
         actor,
@@ -140,39 +155,41 @@ export class DossierService {
     const view = this.d.store.tx(() => {
       const row = this.liveByCode.get(code);
       if (!row) throw notFound(`dossier ${code}`);
-      if (row.status !== 'ready') throw new DomainError(409, 'invalid_state', `Dossier ${code} is ${row.status}; only a ready dossier has a code.`);
+      transition(row.status, 'reissue', row.code);
       const now = this.d.clock.now();
       this.issueCode(row, row.code_counter + 1, row.failures + CODE_TRIES, now);
-      this.d.audit.append({ type: 'dossier.code_reissued', actor, compartment: row.compartment, dossier: code, data: { by: 'staff' } });
-      return dossierView(this.liveByCode.get(code)!);
+      this.d.audit.append({ type: 'dossier.code_reissued', actor, compartment: row.compartment, dossier: row.code, data: { by: 'staff' } });
+      return dossierView(this.liveByCode.get(row.code)!);
     });
     this.d.onSmsQueued();
     return view;
   }
 
   async withdraw(actor: string, code: string) {
-    const row = this.d.store.tx(() => {
-      const live =
-        this.liveByCode.get(code) ??
-        this.d.store.db
-          .prepare<[string], DossierRow>(
-            `SELECT d.* FROM dossiers d JOIN compartments c ON c.dossier_id = d.id WHERE d.code = ? AND d.status = 'cancelled'`,
-          )
-          .get(code);
+    const step = this.d.store.tx(() => {
+      // A cancelled dossier is no longer live, but its paper is still booked in its compartment.
+      const live = this.liveByCode.get(code) ?? this.bookedByCode.get(code);
       if (!live) {
         if (this.byCode.get(code)) throw new DomainError(409, 'invalid_state', `Dossier ${code} is no longer in the locker.`);
         throw notFound(`dossier ${code}`);
       }
-      if (!WITHDRAWABLE.has(live.status)) throw new DomainError(409, 'invalid_state', `Dossier ${code} is ${live.status}.`);
+      const status = transition(live.status, 'withdraw', live.code);
       const now = this.d.clock.now();
-      this.setStatus.run('withdrawn', now, now, live.id);
+      const comp = this.d.compartments.row(live.compartment)!;
+      this.setStatus.run(status, now, now, live.id);
       this.d.sms.cancelFor(live.id);
-      this.d.audit.append({ type: 'dossier.withdrawn', actor, compartment: live.compartment, dossier: code, data: { from: live.status } });
-      this.d.doors.authorise(live.compartment, actor, 'withdraw', code);
-      return live;
+      this.d.audit.append({ type: 'dossier.withdrawn', actor, compartment: live.compartment, dossier: live.code, data: { from: live.status } });
+      // Withdrawn while loading with a door that never opened: nothing was put in, nothing to take out.
+      const freed = comp.dossier_id === live.id && releaseAtOnce(live.status, status, doorFacts(comp));
+      if (freed) {
+        this.d.bookings.release(live.compartment);
+        this.d.audit.append({ type: 'compartment.released', actor: 'system', compartment: live.compartment, dossier: live.code, data: { reason: 'never_loaded' } });
+      }
+      this.d.doors.authorise(live.compartment, actor, 'withdraw', live.code);
+      return { row: live, freed };
     });
-    await this.d.doors.pulse(row.compartment, actor, code);
-    return { code, compartment: row.compartment, status: 'withdrawn' as const };
+    await this.d.doors.pulse(step.row.compartment, actor, step.row.code);
+    return { code: step.row.code, compartment: step.row.compartment, status: 'withdrawn' as const };
   }
 
   /** Central office or staff cancels a dossier: its code stops working; the paper stays until withdrawn. */
@@ -181,10 +198,10 @@ export class DossierService {
       const row = this.liveByCode.get(code);
       if (!row) throw notFound(`dossier ${code}`);
       const now = this.d.clock.now();
-      this.setStatus.run('cancelled', now, now, row.id);
+      this.setStatus.run(transition(row.status, 'cancel', row.code), now, now, row.id);
       this.d.sms.cancelFor(row.id);
-      this.d.audit.append({ type: 'dossier.cancelled', actor, compartment: row.compartment, dossier: code, data: { from: row.status, ...(reason ? { reason } : {}) } });
-      return { code, compartment: row.compartment, status: 'cancelled' as const };
+      this.d.audit.append({ type: 'dossier.cancelled', actor, compartment: row.compartment, dossier: row.code, data: { from: row.status, ...(reason ? { reason } : {}) } });
+      return { code: row.code, compartment: row.compartment, status: 'cancelled' as const };
     });
   }
 
@@ -196,7 +213,7 @@ export class DossierService {
         .prepare<[number], DossierRow>(`SELECT * FROM dossiers WHERE status = 'ready' AND expires_at <= ?`)
         .all(now);
       for (const row of due) {
-        this.d.store.db.prepare(`UPDATE dossiers SET status = 'expired', updated_at = ?, code_hash = NULL WHERE id = ?`).run(now, row.id);
+        this.d.store.db.prepare(`UPDATE dossiers SET status = ?, updated_at = ?, code_hash = NULL WHERE id = ?`).run(transition(row.status, 'expire', row.code), now, row.id);
         this.d.sms.cancelFor(row.id);
         this.d.audit.append({
           type: 'dossier.expired',
@@ -207,6 +224,31 @@ export class DossierService {
         });
       }
       return due.length;
+    });
+  }
+
+  /**
+   * Raises `dossier.loading_stale` once for each dossier left in `loading` longer than the alarm
+   * time (a confirmation forgotten at closing: the citizen would get no code overnight). Returns how many.
+   */
+  alarmStaleLoading(): number {
+    if (this.d.loadingAlarmMs <= 0) return 0;
+    const now = this.d.clock.now();
+    return this.d.store.tx(() => {
+      const stale = this.d.store.db
+        .prepare<[number], DossierRow>(`SELECT * FROM dossiers WHERE status = 'loading' AND created_at <= ? AND loading_alarmed_at IS NULL`)
+        .all(now - this.d.loadingAlarmMs);
+      for (const row of stale) {
+        this.d.store.db.prepare('UPDATE dossiers SET loading_alarmed_at = ? WHERE id = ?').run(now, row.id);
+        this.d.audit.append({
+          type: 'dossier.loading_stale',
+          actor: 'system',
+          compartment: row.compartment,
+          dossier: row.code,
+          data: { since: new Date(row.created_at).toISOString(), minutes: Math.round((now - row.created_at) / 60_000) },
+        });
+      }
+      return stale.length;
     });
   }
 }

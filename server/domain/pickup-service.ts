@@ -17,6 +17,7 @@ import {
   kioskDelayMs,
 } from './dossier-rules.ts';
 import { DomainError } from './errors.ts';
+import { transition } from './lifecycle.ts';
 import { normalizePhone } from './phone.ts';
 import type { Clock } from './ports.ts';
 
@@ -85,8 +86,8 @@ export class PickupService {
       if (match) {
         this.setThrottle.run(0, 0);
         this.d.store.db
-          .prepare(`UPDATE dossiers SET status = 'picked_up', code_hash = NULL, closed_at = ?, updated_at = ? WHERE id = ?`)
-          .run(now, now, match.id);
+          .prepare(`UPDATE dossiers SET status = ?, code_hash = NULL, closed_at = ?, door_opened_at = NULL, updated_at = ? WHERE id = ?`)
+          .run(transition(match.status, 'pickup', match.code), now, now, match.id);
         this.d.sms.cancelFor(match.id);
         this.d.audit.append({ type: 'pickup.succeeded', actor: 'citizen', compartment: match.compartment, dossier: match.code });
         this.d.doors.authorise(match.compartment, 'citizen', 'pickup', match.code);
@@ -133,17 +134,9 @@ export class PickupService {
       throw INVALID_CODE();
     }
     const row = outcome.row;
-    try {
-      await this.d.doors.pulse(row.compartment, 'citizen', row.code);
-    } catch (err) {
-      // The door stayed shut: the dossier is still inside, so the citizen's code stays valid.
-      this.d.store.tx(() => {
-        this.d.store.db
-          .prepare(`UPDATE dossiers SET status = 'ready', code_hash = ?, closed_at = NULL WHERE id = ? AND status = 'picked_up'`)
-          .run(row.code_hash, row.id);
-      });
-      throw err;
-    }
+    // A door that stays shut (pulse failed, jam, the service stopping) undoes the pickup inside
+    // DoorControl: the dossier is still inside, so the citizen's code works again.
+    await this.d.doors.pulse(row.compartment, 'citizen', row.code);
     this.stats.succeeded++;
     return { compartment: row.compartment };
   }

@@ -77,6 +77,8 @@ export const CompartmentItem = Type.Object({
 export const CompartmentParams = Type.Object({ number: Type.String({ pattern: '^[0-9]{1,6}$' }) }, { additionalProperties: false });
 export const DisableBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
 export const CompartmentList = Type.Object({ compartments: Type.Array(CompartmentItem) });
+/** A repair's reason: what staff write in the trail about why they did it. */
+export const RepairBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }) }, { additionalProperties: false });
 
 export const PickupBody = Type.Object(
   { phone: Phone, code: Type.String({ minLength: 1, maxLength: 32 }) },

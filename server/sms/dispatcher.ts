@@ -37,6 +37,7 @@ interface DossierForSms {
   code_counter: number;
   expires_at: number | null;
   closed_at: number | null;
+  door_opened_at: number | null;
 }
 
 export interface DispatcherOptions {
@@ -91,7 +92,7 @@ export class SmsDispatcher {
     private readonly opts: DispatcherOptions,
   ) {
     this.dossier = store.db.prepare<[number], DossierForSms>(
-      'SELECT id, code, phone, compartment, status, otp_nonce, code_counter, expires_at, closed_at FROM dossiers WHERE id = ?',
+      'SELECT id, code, phone, compartment, status, otp_nonce, code_counter, expires_at, closed_at, door_opened_at FROM dossiers WHERE id = ?',
     );
     this.planner = new SmsPlanner(store, queue, clock, log, {
       reminderBeforeMs: opts.reminderBeforeMs ?? 0,
@@ -226,7 +227,7 @@ export class SmsDispatcher {
         if (d.status !== 'ready' || d.expires_at === null || d.expires_at <= now) return null;
         return reminderText(o, d.expires_at);
       case 'receipt':
-        if (d.status !== 'picked_up' || d.closed_at === null) return null;
+        if (d.status !== 'picked_up' || d.closed_at === null || d.door_opened_at === null) return null;
         return receiptText(o, d.closed_at, d.compartment);
       default:
         return null;

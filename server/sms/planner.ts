@@ -4,8 +4,9 @@
 //   reminder  `reminderBeforeMs` before the deadline of a ready dossier, once; skipped when the whole
 //             pickup window is shorter than that, and when less than half an hour (or half the lead)
 //             is left by the time the locker notices (it was off): a last-minute nudge helps nobody.
-//   receipt   `receiptDelayMs` after a pickup, once. The delay lets a failed lock pulse (which puts the
-//             dossier back to ready) settle first; the dispatcher checks the dossier again at send time.
+//   receipt   `receiptDelayMs` after a pickup, once, and only once its door has opened: a pickup whose
+//             door never opened is undone, and nobody is told they collected what is still inside. The
+//             dispatcher checks the dossier again at send time.
 import type { Logger } from 'pino';
 import type { Store } from '../db/store.ts';
 import type { Clock } from '../domain/ports.ts';
@@ -42,6 +43,7 @@ export class SmsPlanner {
     this.dueReceipts = db.prepare<{ until: number; from: number }, { id: number; code_counter: number }>(
       `SELECT d.id, d.code_counter FROM dossiers d
        WHERE d.status = 'picked_up' AND d.closed_at IS NOT NULL AND d.closed_at <= @until AND d.closed_at >= @from
+         AND d.door_opened_at IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM sms_queue q WHERE q.dossier_id = d.id AND q.kind = 'receipt')`,
     );
   }

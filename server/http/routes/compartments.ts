@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../plugins/auth.ts';
-import { CompartmentItem, CompartmentList, CompartmentParams, DisableBody, errorReplies } from '../schemas.ts';
+import { CompartmentItem, CompartmentList, CompartmentParams, DisableBody, RepairBody, errorReplies } from '../schemas.ts';
 
 export const compartmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearer: [] }];
@@ -46,5 +46,35 @@ export const compartmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => app.locker.compartmentAdmin.enable(actorOf(request), Number(request.params.number)),
+  );
+  app.post(
+    '/api/v1/compartments/:number/unlock',
+    {
+      preHandler: staff,
+      schema: {
+        tags: ['staff'],
+        summary: 'Unlock a door once more (a withdraw nobody opened in time, a look inside), with the reason',
+        security,
+        params: CompartmentParams,
+        body: RepairBody,
+        response: { 200: CompartmentItem, ...errorReplies },
+      },
+    },
+    async (request) => app.locker.compartmentAdmin.unlock(actorOf(request), Number(request.params.number), request.body.reason),
+  );
+  app.post(
+    '/api/v1/compartments/:number/release',
+    {
+      preHandler: staff,
+      schema: {
+        tags: ['staff'],
+        summary: 'Staff checked the compartment and it is empty: end its booking (a dossier still booked is withdrawn)',
+        security,
+        params: CompartmentParams,
+        body: RepairBody,
+        response: { 200: CompartmentItem, ...errorReplies },
+      },
+    },
+    async (request) => app.locker.compartmentAdmin.release(actorOf(request), Number(request.params.number), request.body.reason),
   );
 };
