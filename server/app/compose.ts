@@ -157,7 +157,10 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
     let stopExpiry: (() => void) | null = null;
     const retention = new Retention(store, audit, clock, config.retentionDays * 86_400_000, log.child({ module: 'retention' }));
     const runRetention = () => retention.purge();
+    // The periodic sweep, in lifecycle order: pickups whose door never opened are undone first (so a
+    // dossier past its deadline is then expired, not left collected), then deadlines, then loading alarms.
     const runExpiry = () => {
+      doors.sweepLapsed();
       const n = dossiers.expireDue();
       if (n > 0) log.info({ count: n }, 'dossiers expired');
       const stale = dossiers.alarmStaleLoading();

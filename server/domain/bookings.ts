@@ -92,7 +92,15 @@ export class Bookings {
       for (const row of this.compartments.rows()) {
         const status = (row.dossier_status ?? null) as DossierStatus | null;
         const action = afterRestart(status, doorFacts(row));
-        if (action === 'revert_pickup' && this.revertPickup(row.number, 'restart')) reverted++;
+        if (action === 'revert_pickup') {
+          // One booking that cannot be undone must not keep the whole locker from starting: it stays
+          // booked, and staff finish it (unlock, release).
+          try {
+            if (this.revertPickup(row.number, 'restart')) reverted++;
+          } catch (err) {
+            this.log.error({ err, compartment: row.number }, 'pickup could not be undone at start-up');
+          }
+        }
         if (action === 'release') {
           this.release(row.number);
           this.audit.append({ type: 'compartment.released', actor: 'system', compartment: row.number, dossier: row.dossier_code ?? undefined, data: { reason: 'restart', from: status } });

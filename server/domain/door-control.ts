@@ -30,6 +30,9 @@ export class DoorControl {
   private readonly windowFrom;
   private readonly windowOf;
   private readonly lapses = new Map<number, () => void>();
+  /** Compartments whose pulse has been asked for and not yet ended: their window starts later. */
+  private readonly inFlight = new Map<number, number>();
+  private readonly lapsedPickups;
 
   constructor(
     private readonly store: Store,
@@ -49,6 +52,12 @@ export class DoorControl {
     );
     this.windowFrom = store.db.prepare('UPDATE compartments SET unlocked_until = MAX(unlocked_until, ?) WHERE number = ? AND unlocked_until > 0');
     this.windowOf = store.db.prepare<[number], { unlocked_until: number }>('SELECT unlocked_until FROM compartments WHERE number = ?');
+    this.lapsedPickups = store.db
+      .prepare<[number], number>(
+        `SELECT c.number FROM compartments c JOIN dossiers d ON d.id = c.dossier_id
+         WHERE d.status = 'picked_up' AND c.opened_since_unlock = 0 AND c.door != 'open' AND c.unlocked_until < ? ORDER BY c.number`,
+      )
+      .pluck();
     this.markFault = store.db.prepare('UPDATE compartments SET fault = ?, unlocked_until = 0 WHERE number = ?');
     this.faultOf = store.db.prepare<[number], { fault: string | null }>('SELECT fault FROM compartments WHERE number = ?');
     this.closeWindow = store.db.prepare('UPDATE compartments SET unlocked_until = 0 WHERE number = ?');
@@ -73,6 +82,7 @@ export class DoorControl {
       });
       throw new DomainError(503, 'door_fault', `Door ${compartment} is jammed and cannot be opened; please contact staff.`);
     }
+    this.inFlight.set(compartment, (this.inFlight.get(compartment) ?? 0) + 1);
     try {
       await this.bus.unlock(compartment);
     } catch (err) {
@@ -93,10 +103,27 @@ export class DoorControl {
         this.bookings.revertPickup(compartment, 'pulse_failed');
       });
       throw new DomainError(503, 'door_fault', 'The door could not be unlocked; please contact staff.');
+    } finally {
+      const left = (this.inFlight.get(compartment) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(compartment, left);
+      else this.inFlight.delete(compartment);
     }
     this.store.tx(() => this.windowFrom.run(this.clock.now() + this.unlockWindowMs, compartment));
     this.watchLapse(compartment, this.unlockWindowMs + LAPSE_GRACE_MS);
     this.watcher?.pulsed(compartment, actor, dossier);
+  }
+
+  /**
+   * Undoes every pickup whose window is over and whose door never opened (the periodic sweep: the
+   * per-pulse timer does the same sooner). A pulse still queued is left alone: its window has not begun.
+   */
+  sweepLapsed(): number {
+    let n = 0;
+    for (const compartment of this.lapsedPickups.all(this.clock.now())) {
+      if (this.inFlight.has(compartment)) continue;
+      if (this.bookings.revertPickup(compartment, 'not_opened')) n++;
+    }
+    return n;
   }
 
   /** Cancels the lapse checks (shutdown): the start-up reconcile judges what is left. */
@@ -128,6 +155,6 @@ export class DoorControl {
       this.watchLapse(compartment, until - now + LAPSE_GRACE_MS);
       return;
     }
-    this.bookings.revertPickup(compartment, 'not_opened');
+    if (!this.inFlight.has(compartment)) this.bookings.revertPickup(compartment, 'not_opened');
   }
 }

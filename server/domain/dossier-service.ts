@@ -13,7 +13,7 @@ import type { DoorControl } from './door-control.ts';
 import { dossierView, type DossierRow, type DossierView } from './dossier-row.ts';
 import { CODE_TRIES, DOSSIER_CODE_PATTERN } from './dossier-rules.ts';
 import { DomainError, notFound } from './errors.ts';
-import { canTransition, confirmRefusal, releaseAtOnce, transition } from './lifecycle.ts';
+import { LIVE, canTransition, confirmRefusal, releaseAtOnce, transition } from './lifecycle.ts';
 import { maskPhone, normalizePhone } from './phone.ts';
 import type { Clock } from './ports.ts';
 
@@ -79,8 +79,11 @@ export class DossierService {
     if (!phone) throw new DomainError(400, 'invalid_phone', 'The phone number must be a Vietnamese mobile number: 0xxxxxxxxx or +84xxxxxxxxx.');
     const now = this.d.clock.now();
     const compartment = this.d.store.tx(() => {
-      const live = this.liveByCode.get(input.code);
-      if (live) throw new DomainError(409, 'dossier_exists', `Dossier ${live.code} is already in the locker.`);
+      // A collected dossier whose door has not opened yet still holds its code: its pickup may be undone.
+      const live = this.liveByCode.get(input.code) ?? this.bookedByCode.get(input.code);
+      if (live && (LIVE.has(live.status) || live.status === 'picked_up')) {
+        throw new DomainError(409, 'dossier_exists', `Dossier ${live.code} is already in the locker.`);
+      }
       const number = this.d.compartments.allocate(input.size);
       if (number === null) throw new DomainError(409, 'locker_full', `No free compartment of size ${input.size} or larger.`);
       const id = Number(this.insert.run(input.code, phone, input.size, number, actor, now, now, randomBytes(16).toString('hex')).lastInsertRowid);
@@ -236,7 +239,7 @@ export class DossierService {
     const now = this.d.clock.now();
     return this.d.store.tx(() => {
       const stale = this.d.store.db
-        .prepare<[number], DossierRow>(`SELECT * FROM dossiers WHERE status = 'loading' AND created_at <= ? AND loading_alarmed_at IS NULL`)
+        .prepare<[number], DossierRow>(`SELECT * FROM dossiers WHERE status = 'loading' AND created_at <= ? AND loading_alarmed_at IS NULL ORDER BY id`)
         .all(now - this.d.loadingAlarmMs);
       for (const row of stale) {
         this.d.store.db.prepare('UPDATE dossiers SET loading_alarmed_at = ? WHERE id = ?').run(now, row.id);

@@ -1,14 +1,20 @@
 // Model-based test: random interleavings of load, confirm, pickup (right, stale, wrong), resend
-// (citizen and staff), withdraw, expiry, doors opened and closed, forced opens and restarts, run
-// against a real locker and against a model written from the rules. After every step the answers
-// and audit events match the model, and the invariants hold: never two locks energised at once, no
-// compartment booked twice, every unlock has its audit event, the audit chain verifies.
+// (citizen and staff), withdraw (also while loading), expiry, doors opened, closed or never opened,
+// forced opens, failed lock pulses, restarts (also right after a pickup's commit) and staff repairs
+// (unlock, release, enable), run against a real locker and against a model written from the rules.
+// After every step the answers and audit events match the model, and the invariants hold: never two
+// locks energised at once, no compartment booked twice, every unlock has its audit event, the audit
+// chain verifies. Liveness: at random moments and at the end of every run, staff finish every
+// compartment (close, enable, withdraw or unlock, open, close) and each one must end free.
+import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Size } from '../../locker-map/schema.ts';
 import { PickupCodes } from '../../server/domain/codes.ts';
 import { loadOrCreateSecrets } from '../../server/domain/secrets.ts';
-import { startLocker, type TestLocker } from '../helpers/locker.ts';
+import { SimDoorBus } from '../../firmware-bridge/sim-driver.ts';
+import type { UnlockResult } from '../../firmware-bridge/door-bus.ts';
+import { startLocker, tempDir, type StartOptions, type TestLocker } from '../helpers/locker.ts';
 import { captureLogger } from './lib/capture.ts';
 import { scaled, suiteSeed, writeFigures } from './lib/figures.ts';
 import { LeakScan } from './lib/leaks.ts';
@@ -20,8 +26,22 @@ const PHONES = ['0912000001', '0912000002', '0912000003', '0987000004', '0356000
 const PICKUP_WINDOW_MS = 7 * 86_400_000;
 const UNLOCK_WINDOW_MS = 30_000;
 
+/** Simulated doors whose next pulse can be made to fail, as a relay board that stopped answering. */
+class FailingBus extends SimDoorBus {
+  failNext = false;
+  override async unlock(compartment: number): Promise<UnlockResult> {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('relay board not answering');
+    }
+    return super.unlock(compartment);
+  }
+}
+
 interface Real {
   t: TestLocker;
+  bus: FailingBus;
+  start: StartOptions;
   codes: PickupCodes;
   token: string;
   tokenAt: number;
@@ -35,7 +55,19 @@ interface Real {
   log: ReturnType<typeof captureLogger>;
 }
 
-const totals = { runs: 0, steps: 0, restarts: 0, pulses: 0, maxEnergised: 0, wrongPulses: 0, byCommand: new Map<string, number>() };
+const totals = {
+  runs: 0,
+  steps: 0,
+  restarts: 0,
+  pulses: 0,
+  maxEnergised: 0,
+  wrongPulses: 0,
+  failedPulses: 0,
+  finishes: 0,
+  compartmentsFinished: 0,
+  stranded: 0,
+  byCommand: new Map<string, number>(),
+};
 const leaks = new LeakScan();
 for (const p of PHONES) leaks.addPhone(p);
 let current: Real | null = null;
@@ -114,7 +146,13 @@ async function step(name: string, m: LockerModel, r: Real, expected: Expect, act
   // Invariants.
   harvestRelays(r);
   expect(r.maxEnergised, `${label}: two locks energised at once`).toBeLessThanOrEqual(1);
-  const unlocked = db().prepare(`SELECT compartment, COUNT(*) AS n FROM audit_events WHERE type = 'door.unlocked' GROUP BY compartment`).all() as { compartment: number; n: number }[];
+  // An unlock whose pulse failed is audited twice (door.unlocked, door.unlock_failed) and pulsed never.
+  const unlocked = db()
+    .prepare(
+      `SELECT compartment, SUM(CASE type WHEN 'door.unlocked' THEN 1 ELSE -1 END) AS n FROM audit_events
+       WHERE type IN ('door.unlocked', 'door.unlock_failed') GROUP BY compartment HAVING n > 0`,
+    )
+    .all() as { compartment: number; n: number }[];
   const audited = new Map(unlocked.map((u) => [u.compartment, u.n]));
   for (const [n, pulses] of r.pulses) expect(pulses, `${label}: pulses of ${n} without a door.unlocked each`).toBeLessThanOrEqual(audited.get(n) ?? 0);
   expect([...r.pulses.entries()].sort(), `${label}: every door.unlocked was pulsed`).toEqual([...audited.entries()].sort());
@@ -123,6 +161,51 @@ async function step(name: string, m: LockerModel, r: Real, expected: Expect, act
   const shared = db().prepare(`SELECT compartment FROM dossiers WHERE status IN ('loading','ready','expired') GROUP BY compartment HAVING COUNT(*) > 1`).all();
   expect(shared, `${label}: a compartment booked twice`).toEqual([]);
   expect(r.t.locker.ctx.audit.verify().ok, `${label}: audit chain`).toBe(true);
+}
+
+/** Stops the locker and starts it again on the same data dir, with a new door bus (doors shut). */
+async function restart(r: Real): Promise<void> {
+  harvestRelays(r);
+  await r.t.locker.stop();
+  const failNext = r.bus.failNext;
+  r.bus = newBus();
+  r.bus.failNext = failNext;
+  r.t = await startLocker({ ...r.start, clock: r.t.clock, overrides: { ...r.start.overrides, doorBus: r.bus } });
+  current = r;
+  r.relayIndex = 0;
+  r.active.clear();
+  r.restarts++;
+}
+
+const newBus = () => new FailingBus(Array.from({ length: 24 }, (_, i) => i + 1), { pulseMs: 10, gapMs: 0 });
+const door = (m: LockerModel, r: Real, n: number, open: boolean) =>
+  step(open ? 'door opened' : 'door closed', m, r, m.door(n, open), () => r.t.api('POST', `/api/v1/sim/compartments/${n}/door`, { open }));
+
+/**
+ * Liveness: staff finish every compartment with the actions they have (close the door, enable,
+ * withdraw or a repair unlock, open, close); each must end free. Returns how many were stranded.
+ */
+async function finishAll(m: LockerModel, r: Real): Promise<number> {
+  totals.finishes++;
+  const token = await staffToken(r);
+  for (const c of [...m.compartments.values()].sort((a, b) => a.number - b.number)) {
+    const n = c.number;
+    const steps = m.finishSteps(n);
+    if (steps.length > 0) totals.compartmentsFinished++;
+    for (const s of steps) {
+      if (s === 'close') await door(m, r, n, false);
+      if (s === 'open') await door(m, r, n, true);
+      if (s === 'enable') await step('enable', m, r, m.enable(n), () => r.t.api('POST', `/api/v1/compartments/${n}/enable`, undefined, token));
+      if (s === 'unlock') await step('repair unlock', m, r, m.repairUnlock(n), () => r.t.api('POST', `/api/v1/compartments/${n}/unlock`, { reason: 'finish' }, token));
+      if (s === 'withdraw') {
+        const code = m.byId(c.dossierId)!.code;
+        await step('withdraw', m, r, m.withdraw(code), () => r.t.api('POST', `/api/v1/dossiers/${code}/withdraw`, undefined, token));
+      }
+    }
+  }
+  const stranded = r.t.locker.ctx.compartments.list().filter((c) => c.status !== 'free').length;
+  totals.stranded += stranded;
+  return stranded;
 }
 
 type Cmd = fc.AsyncCommand<LockerModel, Real>;
@@ -229,15 +312,63 @@ const commands = [
   ),
   fc.constant(
     cmd('restart', () => true, async (m, r) => {
-      const e = m.restart();
-      await step('restart', m, r, e, async () => {
-        harvestRelays(r);
-        r.t = await r.t.restart();
-        current = r;
-        r.relayIndex = 0;
-        r.active.clear();
-        r.restarts++;
-      });
+      await step('restart', m, r, m.restart(), () => restart(r));
+    }),
+  ),
+  // The power goes right after a pickup's commit: nobody has opened the door yet.
+  fc.nat().map((i) =>
+    cmd('pickup, then a power cut', (m) => m.dossiers.some((d) => d.status === 'ready' && d.hasCode), async (m, r) => {
+      const d = pick(m.dossiers.filter((x) => x.status === 'ready' && x.hasCode), i);
+      const code = codeOf(r, d);
+      const matches = (x: MDossier) => x.hasCode && x.counter > 0 && codeOf(r, x) === code;
+      await step('pickup (right)', m, r, m.pickup(d.phone, matches), () => r.t.api('POST', '/api/v1/pickups', { phone: d.phone, code }));
+      await step('restart', m, r, m.restart(), () => restart(r));
+    }),
+  ),
+  fc.nat().map((i) =>
+    cmd('register, then withdraw', () => true, async (m, r) => {
+      const code = `MB-${++codeSerial}`;
+      const token = await staffToken(r);
+      const e = m.register(code, pick(PHONES, i), 'S');
+      await step('register', m, r, e, () => r.t.api('POST', '/api/v1/dossiers', { code, phone: pick(PHONES, i), size: 'S' }, token));
+      if (e.status !== 201) return;
+      if (i % 2 === 0) await door(m, r, (e.body as { compartment: number }).compartment, true);
+      await step('withdraw', m, r, m.withdraw(code), () => r.t.api('POST', `/api/v1/dossiers/${code}/withdraw`, undefined, token));
+    }),
+  ),
+  fc.constant(
+    cmd('the next pulse fails', () => true, async (m, r) => {
+      m.failNext = true;
+      r.bus.failNext = true;
+      totals.failedPulses++;
+    }),
+  ),
+  fc.nat().map((i) =>
+    cmd('repair unlock', () => true, async (m, r) => {
+      const n = (i % 24) + 1;
+      const token = await staffToken(r);
+      await step('repair unlock', m, r, m.repairUnlock(n), () => r.t.api('POST', `/api/v1/compartments/${n}/unlock`, { reason: 'look inside' }, token));
+    }),
+  ),
+  fc.nat().map((i) =>
+    cmd('release', () => true, async (m, r) => {
+      const booked = [...m.compartments.values()].filter((c) => c.dossierId !== null || c.fault);
+      const n = booked.length > 0 ? pick(booked, i).number : (i % 24) + 1;
+      const token = await staffToken(r);
+      await step('release', m, r, m.release(n), () => r.t.api('POST', `/api/v1/compartments/${n}/release`, { reason: 'checked: empty' }, token));
+    }),
+  ),
+  fc.nat().map((i) =>
+    cmd('enable', (m) => [...m.compartments.values()].some((c) => c.fault), async (m, r) => {
+      const n = pick([...m.compartments.values()].filter((c) => c.fault), i).number;
+      const token = await staffToken(r);
+      await step('enable', m, r, m.enable(n), () => r.t.api('POST', `/api/v1/compartments/${n}/enable`, undefined, token));
+    }),
+  ),
+  fc.constant(
+    cmd('staff finish every compartment', () => true, async (m, r) => {
+      m.failNext = r.bus.failNext = false;
+      expect(await finishAll(m, r), 'stranded compartments').toBe(0);
     }),
   ),
 ];
@@ -251,7 +382,8 @@ describe('the locker against its model', () => {
         const log = captureLogger('info');
         // Reminders, receipts and the per-phone SMS limit run on their own timers: the SMS suites
         // cover them; here they would only make the SMS side of a step depend on wall-clock time.
-        const t = await startLocker({
+        const start: StartOptions = {
+          dataDir: tempDir(),
           env: {
             LOCKER_SESSION_TTL_MIN: String(7 * 24 * 60),
             LOCKER_SMS_RECEIPT: 'false',
@@ -259,9 +391,13 @@ describe('the locker against its model', () => {
             LOCKER_SMS_PHONE_LIMIT: '1000',
           },
           overrides: { logger: log.logger },
-        });
+        };
+        const bus = newBus();
+        const t = await startLocker({ ...start, overrides: { ...start.overrides, doorBus: bus } });
         const r: Real = {
           t,
+          bus,
+          start,
           codes: new PickupCodes(loadOrCreateSecrets(t.dataDir)),
           token: await t.login('staff'),
           tokenAt: t.clock.now(),
@@ -283,6 +419,8 @@ describe('the locker against its model', () => {
         );
         try {
           await fc.asyncModelRun(() => ({ model: m, real: r }), cmds);
+          r.bus.failNext = m.failNext = false;
+          expect(await finishAll(m, r), 'stranded compartments at the end of the run').toBe(0);
         } finally {
           harvestRelays(r);
           totals.runs++;
@@ -292,8 +430,12 @@ describe('the locker against its model', () => {
           totals.maxEnergised = Math.max(totals.maxEnergised, r.maxEnergised);
           leaks.addFromSmsFile(r.t.smsFile);
           leaks.feedLines('log', log.lines.join(''));
-          for (const e of r.t.locker.ctx.audit.list(0, 1_000_000).events) leaks.feed('audit', JSON.stringify(e));
-          await r.t.stop();
+          // A restart that failed half-way leaves a stopped locker: its own error is the one to see.
+          if (r.t.locker.ctx.store.db.open) {
+            for (const e of r.t.locker.ctx.audit.list(0, 1_000_000).events) leaks.feed('audit', JSON.stringify(e));
+            await r.t.stop();
+          }
+          rmSync(start.dataDir!, { recursive: true, force: true });
           current = null;
         }
       }),
@@ -304,7 +446,7 @@ describe('the locker against its model', () => {
     writeFigures({
       suite: '4-model',
       title: 'Model-based test of the locker',
-      summary: `${RUNS} random runs of up to ${MAX_COMMANDS} steps each (load, confirm, pickup with the right, a stale or a wrong code, citizen and staff resend, withdraw, time passing and expiry, doors opened and closed, forced opens, restarts) against a real locker and a model of the rules; answers, audit events, compartments, dossiers and the kiosk throttle compared after every step.`,
+      summary: `${RUNS} random runs of up to ${MAX_COMMANDS} steps each (load, confirm, pickup with the right, a stale or a wrong code, citizen and staff resend, withdraw also while loading, time passing and expiry, doors opened, closed or never opened, forced opens, failed lock pulses, restarts also right after a pickup's commit, staff unlock, release and enable) against a real locker and a model of the rules; answers, audit events, compartments, dossiers and the kiosk throttle compared after every step, and every compartment finished by staff at random moments and at the end of each run.`,
       inputsTried: totals.steps,
       faultsInjected: totals.restarts,
       doorsWronglyOpened: totals.wrongPulses,
@@ -315,6 +457,10 @@ describe('the locker against its model', () => {
         'restarts': totals.restarts,
         'lock pulses (each matched to its door.unlocked event)': totals.pulses,
         'most locks energised at once': totals.maxEnergised,
+        'lock pulses made to fail': totals.failedPulses,
+        'liveness checks (staff finish every compartment)': totals.finishes,
+        'compartments finished by staff in them': totals.compartmentsFinished,
+        'compartments left stranded': totals.stranded,
         'steps by kind': [...totals.byCommand].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c}: ${n}`).join(', '),
       },
       leaks: leaks.figures(),

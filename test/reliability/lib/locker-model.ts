@@ -14,6 +14,9 @@ export type Status = 'loading' | 'ready' | 'picked_up' | 'expired' | 'withdrawn'
 const LIVE: Status[] = ['loading', 'ready', 'expired'];
 const WITHDRAWABLE: Status[] = ['loading', 'ready', 'expired'];
 const DEPARTED: Status[] = ['picked_up', 'withdrawn'];
+const INSIDE: Status[] = ['loading', 'ready', 'expired', 'cancelled'];
+/** LOCKER_LOADING_ALARM_MIN's default. */
+export const LOADING_ALARM_MS = 15 * 60_000;
 
 export interface MDossier {
   id: number;
@@ -28,6 +31,8 @@ export interface MDossier {
   lastCodeAt: number | null;
   expiresAt: number | null;
   hasCode: boolean;
+  createdAt: number;
+  staleAlarmed: boolean;
 }
 
 export interface MCompartment {
@@ -37,6 +42,7 @@ export interface MCompartment {
   door: 'open' | 'closed';
   unlockedUntil: number;
   openedSinceUnlock: boolean;
+  fault: string | null;
 }
 
 export interface Expect {
@@ -53,6 +59,8 @@ export class LockerModel {
   readonly dossiers: MDossier[] = [];
   readonly compartments = new Map<number, MCompartment>();
   kiosk = { consecutive: 0, blockedUntil: 0 };
+  /** The next lock pulse fails (a relay board that stopped answering). */
+  failNext = false;
   private nextId = 1;
 
   constructor(
@@ -62,7 +70,7 @@ export class LockerModel {
     private readonly unlockWindowMs: number,
   ) {
     for (const c of compartments) {
-      this.compartments.set(c.number, { number: c.number, size: c.size, dossierId: null, door: 'closed', unlockedUntil: 0, openedSinceUnlock: false });
+      this.compartments.set(c.number, { number: c.number, size: c.size, dossierId: null, door: 'closed', unlockedUntil: 0, openedSinceUnlock: false, fault: null });
     }
   }
 
@@ -83,17 +91,44 @@ export class LockerModel {
       .sort((a, b) => a.number - b.number)
       .map((c) => {
         const d = this.byId(c.dossierId);
-        const status = !d ? 'free' : d.status === 'loading' ? 'loading' : 'occupied';
+        const status = c.fault ? 'fault' : !d ? 'free' : d.status === 'loading' ? 'loading' : 'occupied';
         return { number: c.number, size: c.size, status, door: c.door };
       });
   }
 
-  private unlock(n: number, e: Expect): void {
+  /** An authorised unlock and its pulse; false when the pulse failed (the compartment goes to fault). */
+  private unlock(n: number, e: Expect): boolean {
     const c = this.compartments.get(n)!;
     c.unlockedUntil = this.now + this.unlockWindowMs;
-    c.openedSinceUnlock = false;
+    // A door already open has, for this unlock, opened.
+    c.openedSinceUnlock = c.door === 'open';
     e.events.push('door.unlocked');
+    if (this.failNext) {
+      this.failNext = false;
+      c.fault = 'unlock_failed';
+      c.unlockedUntil = 0;
+      e.events.push('door.unlock_failed');
+      return false;
+    }
     e.unlocks.push(n);
+    return true;
+  }
+
+  private doorFault(e: Expect): Expect {
+    return { ...e, status: 503, body: { error: 'door_fault' } };
+  }
+
+  /** A pickup whose door never opened is undone: the dossier is ready again with the same code. */
+  private revertIfUndone(c: MCompartment, e: Expect): void {
+    const d = this.byId(c.dossierId);
+    if (!d || d.status !== 'picked_up' || c.openedSinceUnlock || c.door === 'open') return;
+    d.status = 'ready';
+    d.hasCode = true;
+    e.events.push('pickup.reverted');
+  }
+
+  private sorted(): MCompartment[] {
+    return [...this.compartments.values()].sort((a, b) => a.number - b.number);
   }
 
   private issue(d: MDossier, failLimit: number, e: Expect): void {
@@ -106,10 +141,12 @@ export class LockerModel {
 
   register(code: string, phone: string, size: Size): Expect {
     const e: Expect = { status: 0, events: [], unlocks: [], newCodes: [] };
-    if (this.live(code)) return { ...e, status: 409, body: { error: 'dossier_exists' } };
+    // A collected dossier whose door has not opened yet still holds its code (its pickup may be undone).
+    const pending = this.dossiers.some((d) => d.code === code && d.status === 'picked_up' && this.compartments.get(d.compartment)!.dossierId === d.id);
+    if (this.live(code) || pending) return { ...e, status: 409, body: { error: 'dossier_exists' } };
     let number: number | null = null;
     for (const s of SIZES.slice(SIZES.indexOf(size))) {
-      const free = [...this.compartments.values()].filter((c) => c.size === s && c.dossierId === null).sort((a, b) => a.number - b.number)[0];
+      const free = [...this.compartments.values()].filter((c) => c.size === s && c.dossierId === null && !c.fault).sort((a, b) => a.number - b.number)[0];
       if (free) {
         number = free.number;
         break;
@@ -129,11 +166,19 @@ export class LockerModel {
       lastCodeAt: null,
       expiresAt: null,
       hasCode: false,
+      createdAt: this.now,
+      staleAlarmed: false,
     };
     this.dossiers.push(d);
     this.compartments.get(number)!.dossierId = d.id;
     e.events.push('dossier.loading');
-    this.unlock(number, e);
+    if (!this.unlock(number, e)) {
+      // The clerk cannot load a door that did not open: the booking is given back.
+      d.status = 'cancelled';
+      this.compartments.get(number)!.dossierId = null;
+      e.events.push('dossier.cancelled');
+      return this.doorFault(e);
+    }
     return { ...e, status: 201, body: { code, compartment: number, status: 'loading' } };
   }
 
@@ -142,7 +187,9 @@ export class LockerModel {
     const d = this.live(code);
     if (!d) return { ...e, status: 404, body: { error: 'not_found' } };
     if (d.status !== 'loading') return { ...e, status: 409, body: { error: 'invalid_state' } };
-    if (this.compartments.get(d.compartment)!.door === 'open') return { ...e, status: 409, body: { error: 'door_open' } };
+    const c = this.compartments.get(d.compartment)!;
+    if (c.door === 'open') return { ...e, status: 409, body: { error: 'door_open' } };
+    if (!c.openedSinceUnlock) return { ...e, status: 409, body: { error: 'door_not_opened' } };
     this.issue(d, CODE_TRIES, e);
     d.status = 'ready';
     d.expiresAt = this.now + this.pickupWindowMs;
@@ -161,7 +208,10 @@ export class LockerModel {
       match.status = 'picked_up';
       match.hasCode = false;
       e.events.push('pickup.succeeded');
-      this.unlock(match.compartment, e);
+      if (!this.unlock(match.compartment, e)) {
+        this.revertIfUndone(this.compartments.get(match.compartment)!, e);
+        return this.doorFault(e);
+      }
       return { ...e, status: 200, body: { compartment: match.compartment } };
     }
     const consecutive = this.kiosk.consecutive + 1;
@@ -206,11 +256,53 @@ export class LockerModel {
     const d = this.live(code);
     if (!d) return { ...e, status: this.latest(code) ? 409 : 404, body: { error: this.latest(code) ? 'invalid_state' : 'not_found' } };
     if (!WITHDRAWABLE.includes(d.status)) return { ...e, status: 409, body: { error: 'invalid_state' } };
+    const from = d.status;
     d.status = 'withdrawn';
     d.hasCode = false;
     e.events.push('dossier.withdrawn');
-    this.unlock(d.compartment, e);
+    const c = this.compartments.get(d.compartment)!;
+    // Withdrawn while loading with a door that never opened: nothing was put in.
+    if (from === 'loading' && c.dossierId === d.id && c.door === 'closed' && !c.openedSinceUnlock) {
+      c.dossierId = null;
+      e.events.push('compartment.released');
+    }
+    if (!this.unlock(d.compartment, e)) return this.doorFault(e);
     return { ...e, status: 200, body: { code, compartment: d.compartment, status: 'withdrawn' } };
+  }
+
+  /** Staff unlock a door once more (a repair). */
+  repairUnlock(n: number): Expect {
+    const e: Expect = { status: 0, events: [], unlocks: [], newCodes: [] };
+    if (!this.unlock(n, e)) return this.doorFault(e);
+    return { ...e, status: 200 };
+  }
+
+  /** Staff checked the compartment: it is empty. Whatever was booked there leaves the locker. */
+  release(n: number): Expect {
+    const e: Expect = { status: 0, events: [], unlocks: [], newCodes: [] };
+    const c = this.compartments.get(n)!;
+    if (c.door === 'open') return { ...e, status: 409, body: { error: 'door_open' } };
+    const d = this.byId(c.dossierId);
+    if (d && INSIDE.includes(d.status)) {
+      d.status = 'withdrawn';
+      d.hasCode = false;
+      e.events.push('dossier.withdrawn');
+    }
+    c.dossierId = null;
+    c.unlockedUntil = 0;
+    c.fault = null;
+    e.events.push('compartment.released');
+    return { ...e, status: 200, body: { number: n, status: 'free' } };
+  }
+
+  enable(n: number): Expect {
+    const e: Expect = { status: 200, events: [], unlocks: [], newCodes: [] };
+    const c = this.compartments.get(n)!;
+    if (c.fault) {
+      c.fault = null;
+      e.events.push('compartment.enabled');
+    }
+    return e;
   }
 
   advance(ms: number): Expect {
@@ -218,12 +310,18 @@ export class LockerModel {
     return this.expire();
   }
 
+  /** The periodic sweep: lapsed pickups undone, then deadlines, then dossiers left in loading. */
   expire(): Expect {
     const e: Expect = { status: 0, events: [], unlocks: [], newCodes: [] };
+    for (const c of this.sorted()) if (c.unlockedUntil < this.now) this.revertIfUndone(c, e);
     for (const d of this.dossiers.filter((x) => x.status === 'ready' && x.expiresAt! <= this.now).sort((a, b) => a.id - b.id)) {
       d.status = 'expired';
       d.hasCode = false;
       e.events.push('dossier.expired');
+    }
+    for (const d of this.dossiers.filter((x) => x.status === 'loading' && !x.staleAlarmed && x.createdAt <= this.now - LOADING_ALARM_MS).sort((a, b) => a.id - b.id)) {
+      d.staleAlarmed = true;
+      e.events.push('dossier.loading_stale');
     }
     return e;
   }
@@ -252,14 +350,35 @@ export class LockerModel {
     if (d && DEPARTED.includes(d.status) && c.openedSinceUnlock) c.dossierId = null;
   }
 
-  /** A restart: the simulated doors come back shut, and start-up records each one that was open. */
+  /**
+   * A restart: the simulated doors come back shut, and start-up records each one that was open; then
+   * no unlock window survives, and a pickup whose door never opened is undone.
+   */
   restart(): Expect {
     const e: Expect = { status: 0, events: [], unlocks: [], newCodes: [] };
-    for (const c of [...this.compartments.values()].sort((a, b) => a.number - b.number)) {
+    for (const c of this.sorted()) {
       if (c.door !== 'open') continue;
       this.close(c);
       e.events.push('door.closed');
     }
+    for (const c of this.sorted()) {
+      if (c.unlockedUntil >= this.now) e.events.push('door.unlock_ended');
+      c.unlockedUntil = 0;
+    }
+    for (const c of this.sorted()) this.revertIfUndone(c, e);
     return e;
+  }
+
+  /** What staff do to finish a compartment, in order; empty when it is free. */
+  finishSteps(n: number): ('close' | 'enable' | 'withdraw' | 'unlock' | 'open')[] {
+    const c = this.compartments.get(n)!;
+    const d = this.byId(c.dossierId);
+    const steps: ('close' | 'enable' | 'withdraw' | 'unlock' | 'open')[] = [];
+    if (c.door === 'open') steps.push('close');
+    if (c.fault) steps.push('enable');
+    if (!d && !c.fault) return steps;
+    if (d && WITHDRAWABLE.includes(d.status)) steps.push('withdraw', 'open', 'close');
+    else if (d) steps.push('unlock', 'open', 'close');
+    return steps;
   }
 }
