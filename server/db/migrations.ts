@@ -144,4 +144,10 @@ CREATE INDEX sms_queue_handed ON sms_queue(handed_at) WHERE handed_at IS NOT NUL
 CREATE INDEX sms_queue_awaiting ON sms_queue(sent_at) WHERE channel_refs IS NOT NULL;
 `,
   },
+  {
+    // Accounts can be switched off without deleting them (their audit trail and name stay);
+    // NULL = active.
+    version: 5,
+    sql: `ALTER TABLE users ADD COLUMN disabled_at INTEGER;`,
+  },
 ];
