@@ -28,6 +28,7 @@ import { createSmsChannel } from '../sms/index.ts';
 import { MqttLink } from '../mqtt/link.ts';
 import { SmsQueue } from '../sms/queue.ts';
 import type { LockerContext } from './context.ts';
+import { lockDataDir } from './instance-lock.ts';
 import { finishPulses } from './lifecycle.ts';
 
 export interface Overrides {
@@ -59,8 +60,21 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
   const scheduler = o.scheduler ?? timerScheduler;
   const map = loadLockerMap(config.mapPath, { uartInUse: config.sms === 'modem' && usesHeaderUart(config.smsDevice) });
 
-  let db: Db | null = openDatabase(config.dataDir);
+  // Before the database and the doors: a second copy on the same data dir stops here, having
+  // driven nothing.
+  const lock = lockDataDir(config.dataDir);
+  let db: Db | null = (() => {
+    try {
+      return openDatabase(config.dataDir);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  })();
   const stops: (() => Promise<void> | void)[] = [
+    // Last out: the lock outlives every other part, so a new copy never starts while this one
+    // is still closing the database or releasing the doors.
+    () => lock.release(),
     () => {
       db?.close();
     },
@@ -234,6 +248,7 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
     return locker;
   } catch (err) {
     db?.close();
+    lock.release();
     throw err;
   }
 }

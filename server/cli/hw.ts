@@ -11,7 +11,7 @@ import { LockerMapError, loadLockerMap, usesHeaderUart } from '../../locker-map/
 import type { LockerMap } from '../../locker-map/schema.ts';
 import { configSource, loadConfig } from '../config/load.ts';
 import type { LockerConfig } from '../config/schema.ts';
-import { openDatabase } from '../db/database.ts';
+import { DB_FILE, databaseExists, openDatabase } from '../db/database.ts';
 import { Store } from '../db/store.ts';
 import { AuditLog } from '../domain/audit-log.ts';
 import { Compartments } from '../domain/compartments.ts';
@@ -80,7 +80,11 @@ export async function runHwCli(argv: string[], io: CliIo, deps: HwDeps = {}): Pr
       return fail('LOCKER_DOORS=sim has no hardware to test: set LOCKER_DOORS=onoff or gpiod (see README, "Hardware")');
     }
 
-    // The trail must show every door a test opened, and a door holding someone's dossier stays shut.
+    // The trail must show every door a test opened, and a door holding someone's dossier stays shut:
+    // both need the service's own database, not a new one in a mistyped data dir.
+    if (!databaseExists(config.dataDir)) {
+      return fail(`no locker database in ${config.dataDir} (no ${DB_FILE}): set LOCKER_DATA_DIR to the data dir of the service (it makes its database on its first start)`);
+    }
     const db = openDatabase(config.dataDir);
     try {
       const store = new Store(db);

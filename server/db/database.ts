@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, chmodSync } from 'node:fs';
+import { mkdirSync, chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MIGRATIONS } from './migrations.ts';
 
@@ -14,7 +14,14 @@ export function ensureDataDir(dataDir: string): void {
   }
 }
 
-export function openDatabase(dataDir: string, file = 'locker.db'): Db {
+export const DB_FILE = 'locker.db';
+
+/** Whether the data dir holds a locker database already (the service makes one on its first start). */
+export function databaseExists(dataDir: string, file = DB_FILE): boolean {
+  return existsSync(join(dataDir, file));
+}
+
+export function openDatabase(dataDir: string, file = DB_FILE): Db {
   ensureDataDir(dataDir);
   const db = new Database(join(dataDir, file));
   db.pragma('journal_mode = WAL');

@@ -158,4 +158,10 @@ CREATE INDEX dossiers_code_nocase ON dossiers(code COLLATE NOCASE);
 CREATE INDEX dossiers_loading ON dossiers(created_at) WHERE status = 'loading';
 `,
   },
+  {
+    // Accounts can be switched off without deleting them (their audit trail and name stay);
+    // NULL = active.
+    version: 5,
+    sql: `ALTER TABLE users ADD COLUMN disabled_at INTEGER;`,
+  },
 ];

@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health.ts';
 import { pickupRoutes } from './routes/pickups.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { simRoutes } from './routes/sim.ts';
+import { userRoutes } from './routes/users.ts';
 import { eventRoutes } from './routes/events.ts';
 import { pageRoutes } from './routes/pages.ts';
 
@@ -67,6 +68,7 @@ export async function buildHttpApp(ctx: LockerContext, logger: Logger): Promise<
   await app.register(compartmentRoutes);
   await app.register(pickupRoutes);
   await app.register(auditRoutes);
+  await app.register(userRoutes);
   await app.register(healthRoutes);
   await app.register(simRoutes);
   await app.register(eventRoutes);

@@ -1,5 +1,6 @@
 // One schema per body and reply. These also feed the OpenAPI document at /docs.
 import { Type } from 'typebox';
+import { MAX_PASSWORD, USERNAME_PATTERN } from '../domain/auth-service.ts';
 import { DOSSIER_CODE_PATTERN } from '../domain/dossier-rules.ts';
 
 export const ErrorReply = Type.Object(
@@ -29,6 +30,31 @@ export const LoginReply = Type.Object({
   expiresAt: Type.String({ format: 'date-time' }),
   /** Seconds from now until expiresAt: a client judges expiry by its own clock with it. */
   expiresIn: Type.Integer({ minimum: 0 }),
+});
+
+// Accounts (admins only). A reply never carries a password or its hash.
+const RoleName = Type.Union([Type.Literal('staff'), Type.Literal('auditor'), Type.Literal('admin')]);
+const Username = Type.String({ pattern: USERNAME_PATTERN, description: '1-64 letters, digits, ".", "-" or "_"' });
+const NewPassword = Type.String({ minLength: 1, maxLength: MAX_PASSWORD, description: 'at least 8 characters' });
+export const UserItem = Type.Object({
+  username: Type.String(),
+  role: RoleName,
+  state: Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('blocked')], {
+    description: 'blocked = too many failed logins, until blockedUntil or an unlock',
+  }),
+  createdAt: Type.String({ format: 'date-time' }),
+  disabledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  blockedUntil: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+export const UserList = Type.Object({ users: Type.Array(UserItem) });
+export const NewUserBody = Type.Object({ username: Username, role: RoleName, password: NewPassword }, { additionalProperties: false });
+export const PasswordBody = Type.Object({ password: NewPassword }, { additionalProperties: false });
+export const UserParams = Type.Object({ name: Username }, { additionalProperties: false });
+export const UnlockReply = Type.Object({
+  user: UserItem,
+  wasBlocked: Type.Boolean({ description: 'a block on this name was in force and is lifted' }),
+  blockedAddresses: Type.Integer({ description: 'network addresses still blocked: unlock leaves blocks on addresses in place' }),
+  addressesFreeAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 
 export const RegisterBody = Type.Object({ code: DossierCode, phone: Phone, size: Size }, { additionalProperties: false });

@@ -13,6 +13,8 @@ const DOOR_ALARMS = new Set(['door.jammed', 'door.forced_open', 'door.ajar', 'do
 const ACK_KEY = 'locker.staff.acknowledged';
 const PHONE_RE = /^(0\d{9}|\+84\d{9}|84\d{9})$/;
 const CODE_RE = /^[A-Za-z0-9._-]{1,64}$/;
+const USERNAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
+const MIN_PASSWORD = 8;
 
 const $ = (id) => document.getElementById(id);
 const i18n = createI18n(STAFF_TEXT, localStorage.getItem('locker.staff.lang') ?? 'vi');
@@ -29,6 +31,8 @@ const state = {
   selected: null,
   stream: null,
   refreshTimer: 0,
+  users: [],
+  passwordFor: null,
 };
 
 // ---------- language ----------
@@ -80,6 +84,7 @@ function showLogin() {
   state.stream?.stop();
   state.stream = null;
   $('console').hidden = true;
+  unmountAccounts();
   $('logout').hidden = true;
   $('who').hidden = true;
   $('live').hidden = true;
@@ -105,6 +110,7 @@ async function showConsole() {
   }
   drawGrid();
   await refreshDossiers();
+  await refreshUsers();
   startStream();
   fetch('/api/v1/sim/doors', { cache: 'no-store' }).then(
     (r) => {
@@ -514,6 +520,133 @@ function renderAll() {
   renderLoading();
   renderReady();
   renderAlarms();
+  renderUsers();
+}
+
+// ---------- accounts (admins only; the locker answers 403 to anyone else) ----------
+const isAdmin = () => session.get()?.role === 'admin';
+const mounted = () => $('accounts').childElementCount > 0;
+
+function mountAccounts() {
+  const panel = $('accounts');
+  if (mounted()) return;
+  panel.replaceChildren($('accounts-template').content.cloneNode(true));
+  i18n.apply(panel);
+  $('password-cancel').addEventListener('click', closePasswordForm);
+  $('password-form').addEventListener('submit', submitPassword);
+  $('user-add-form').addEventListener('submit', submitNewUser);
+  panel.hidden = false;
+}
+
+function unmountAccounts() {
+  state.users = [];
+  state.passwordFor = null;
+  $('accounts').hidden = true;
+  $('accounts').replaceChildren();
+}
+
+function accountsError(r) {
+  const accountsNote = $('accounts-note');
+  if (r.body?.error === 'not_found') return toast('userNotFound', {}, 'error', accountsNote);
+  apiError(r, accountsNote);
+}
+
+const note = (key, vars, kind = 'ok') => toast(key, vars, kind, $('accounts-note'));
+
+async function refreshUsers() {
+  if (!isAdmin()) return unmountAccounts();
+  mountAccounts();
+  const r = await session.call('GET', '/api/v1/users');
+  if (r.status !== 200) return accountsError(r);
+  state.users = r.body.users;
+  renderUsers();
+}
+
+function renderUsers() {
+  if (!mounted()) return;
+  const me = session.get()?.username;
+  $('users-body').replaceChildren(
+    ...state.users.map((u) => {
+      const actions = [
+        h('button', { type: 'button', class: 'btn small', text: t('setPassword'), dataset: { action: 'password' }, onclick: () => openPasswordForm(u.username) }),
+      ];
+      if (u.state === 'blocked') actions.push(h('button', { type: 'button', class: 'btn small', text: t('unlockUser'), dataset: { action: 'unlock' }, onclick: () => userAction(u.username, 'unlock') }));
+      if (u.state === 'disabled') actions.push(h('button', { type: 'button', class: 'btn small', text: t('enableUser'), dataset: { action: 'enable' }, onclick: () => userAction(u.username, 'enable') }));
+      // An admin cannot lock themselves out (the locker refuses it too).
+      else if (u.username !== me) {
+        actions.push(confirmButton({ label: t('disableUser'), confirmLabel: t('disableUserConfirm'), onConfirm: () => userAction(u.username, 'disable'), dataset: { action: 'disable' } }));
+      }
+      const stateText = u.state === 'blocked' ? t('user_blocked', { at: formatTime(u.blockedUntil, i18n.lang) }) : t(`user_${u.state}`);
+      return h(
+        'tr',
+        { dataset: { user: u.username, state: u.state } },
+        h('td', {}, u.username, u.username === me ? ` ${t('you')}` : ''),
+        h('td', { text: t(`role_${u.role}`) }),
+        h('td', { class: 'user-state', text: stateText }),
+        h('td', { class: 'actions' }, ...actions),
+      );
+    }),
+  );
+  if (state.passwordFor) $('set-password-label').textContent = t('newPasswordFor', { user: state.passwordFor });
+}
+
+async function userAction(username, action) {
+  const r = await session.call('POST', `/api/v1/users/${encodeURIComponent(username)}/${action}`);
+  if (r.status !== 200) return accountsError(r);
+  if (action === 'unlock') note(r.body.blockedAddresses > 0 ? 'userUnlockedIp' : 'userUnlocked', { user: username, n: r.body.blockedAddresses });
+  else note(action === 'disable' ? 'userDisabled' : 'userEnabled', { user: username });
+  await refreshUsers();
+}
+
+function openPasswordForm(username) {
+  state.passwordFor = username;
+  $('password-form').hidden = false;
+  $('set-password').value = '';
+  $('set-password-label').textContent = t('newPasswordFor', { user: username });
+  $('set-password').focus();
+}
+
+function closePasswordForm() {
+  state.passwordFor = null;
+  $('password-form').hidden = true;
+  $('set-password').value = '';
+}
+
+async function submitPassword(e) {
+  e.preventDefault();
+  const username = state.passwordFor;
+  const password = $('set-password').value;
+  if (!username) return;
+  if (password.length < MIN_PASSWORD) {
+    note('needPassword', {}, 'error');
+    return $('set-password').focus();
+  }
+  const r = await session.call('POST', `/api/v1/users/${encodeURIComponent(username)}/password`, { password });
+  if (r.status !== 200) return accountsError(r);
+  closePasswordForm();
+  note('passwordSet', { user: username });
+  await refreshUsers();
+}
+
+async function submitNewUser(e) {
+  e.preventDefault();
+  const username = $('new-username').value.trim();
+  const role = $('new-role').value;
+  const password = $('new-password').value;
+  if (!USERNAME_RE.test(username)) {
+    note('needUsername', {}, 'error');
+    return $('new-username').focus();
+  }
+  if (password.length < MIN_PASSWORD) {
+    note('needPassword', {}, 'error');
+    return $('new-password').focus();
+  }
+  const r = await session.call('POST', '/api/v1/users', { username, role, password });
+  if (r.status !== 201) return accountsError(r);
+  $('new-username').value = '';
+  $('new-password').value = '';
+  note('userAdded', { user: username });
+  await refreshUsers();
 }
 
 // ---------- start ----------

@@ -1,7 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/locker.ts';
+import { spawnService } from '../helpers/service.ts';
 import { startArgs } from '../helpers/start-command.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -40,6 +42,44 @@ describe('start-up', () => {
     const r = await run({ LOCKER_DATA_DIR: tempDir(), LOCKER_PORT: '0', LOCKER_HOST: '127.0.0.1' }, true);
     expect(r.out).toMatch(/is listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(r.code).toBe(0);
+  });
+
+  it('refuses a second copy on the same data dir with exit code 1 and one line naming the holder, and a SIGKILLed copy does not block the next', async () => {
+    const dir = tempDir();
+    const env = { LOCKER_DATA_DIR: dir, LOCKER_LOG_LEVEL: 'info', NOTIFY_SOCKET: '' };
+    const first = spawnService(env);
+    let second: ReturnType<typeof spawnService> | null = null;
+    let third: ReturnType<typeof spawnService> | null = null;
+    try {
+      await first.listening;
+      second = spawnService(env);
+      // Either it exits or it listens: a copy that listens fails here at once, not by timing out.
+      const outcome = await Promise.race([
+        second.exited.then(({ code }) => `exit ${code}`),
+        second.listening.then(
+          () => 'listening',
+          () => new Promise<string>(() => undefined),
+        ),
+      ]);
+      expect(outcome).toBe('exit 1');
+      const said = second.lines.filter((l) => l.includes('in use'));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain(dir);
+      expect(said[0]).toContain(`pid ${first.child.pid}`);
+      expect(second.lines.some((l) => l.includes('is listening on'))).toBe(false);
+      // The first copy is untouched by the attempt.
+      expect((await fetch(`${await first.listening}/healthz`)).status).toBe(200);
+
+      await first.kill('SIGKILL');
+      third = spawnService(env);
+      const url = await third.listening;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    } finally {
+      await first.kill('SIGKILL');
+      await second?.kill('SIGKILL');
+      await third?.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('serves every page, the docs and the example map from the bundle that `npm start` builds and runs', async () => {

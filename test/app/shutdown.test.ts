@@ -137,7 +137,7 @@ describe('graceful shutdown', () => {
       LOCKER_LOG_LEVEL: 'info',
     };
     delete env.NOTIFY_SOCKET;
-    const add = spawnSync(process.execPath, [join(ROOT, 'server/bin/locker.mjs'), 'user', 'add', 'lan', '--role', 'staff', '--password-stdin'], {
+    const add = spawnSync(process.execPath, [join(ROOT, 'server/bin/locker.mjs'), 'user', 'add', 'lan', '--role', 'staff', '--password-stdin', '--init'], {
       env,
       input: 'a long staff password\n',
       encoding: 'utf8',

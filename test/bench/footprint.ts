@@ -43,7 +43,7 @@ export async function footprint(dossiers = 10_000): Promise<BenchResult> {
   if (build.status !== 0) throw new Error('footprint: npm run build failed');
   const dataDir = tempDir('bench-foot-');
   // The user is created before the measured start, with the CLI as an installer would.
-  const add = spawn(process.execPath, [join(ROOT, 'server/bin/locker.mjs'), 'user', 'add', 'clerk', '--role', 'staff', '--password-stdin'], {
+  const add = spawn(process.execPath, [join(ROOT, 'server/bin/locker.mjs'), 'user', 'add', 'clerk', '--role', 'staff', '--password-stdin', '--init'], {
     env: { ...process.env, LOCKER_DATA_DIR: dataDir },
     stdio: ['pipe', 'ignore', 'inherit'],
   });

@@ -24,7 +24,7 @@ describe('locker user add', () => {
   it('creates a user whose password comes from standard input, and records it in the audit trail', () => {
     const dir = tempDir();
     dirs.push(dir);
-    const r = locker(dir, ['user', 'add', 'mai', '--role', 'admin', '--password-stdin'], 'a long password\n');
+    const r = locker(dir, ['user', 'add', 'mai', '--role', 'admin', '--password-stdin', '--init'], 'a long password\n');
     expect(r.code).toBe(0);
     expect(r.out).toContain('mai');
     expect(r.out).not.toContain('a long password');
@@ -40,7 +40,7 @@ describe('locker user add', () => {
   it('refuses a duplicate user, a bad role, a short password and a missing --password-stdin', () => {
     const dir = tempDir();
     dirs.push(dir);
-    expect(locker(dir, ['user', 'add', 'mai', '--role', 'staff', '--password-stdin'], 'password-1').code).toBe(0);
+    expect(locker(dir, ['user', 'add', 'mai', '--role', 'staff', '--password-stdin', '--init'], 'password-1').code).toBe(0);
     const dup = locker(dir, ['user', 'add', 'mai', '--role', 'staff', '--password-stdin'], 'password-2');
     expect(dup.code).not.toBe(0);
     expect(dup.err).toMatch(/already exists/);
@@ -54,7 +54,7 @@ describe('locker audit verify', () => {
   it('passes on an intact trail and fails, naming the event, once a row is altered', () => {
     const dir = tempDir();
     dirs.push(dir);
-    for (const name of ['a1', 'a2', 'a3']) locker(dir, ['user', 'add', name, '--role', 'auditor', '--password-stdin'], 'password-123');
+    for (const name of ['a1', 'a2', 'a3']) locker(dir, ['user', 'add', name, '--role', 'auditor', '--password-stdin', '--init'], 'password-123');
     const ok = locker(dir, ['audit', 'verify']);
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/ok: 3 events/);
@@ -70,7 +70,7 @@ describe('locker audit verify', () => {
   it('detects a deleted event', () => {
     const dir = tempDir();
     dirs.push(dir);
-    for (const name of ['a1', 'a2', 'a3']) locker(dir, ['user', 'add', name, '--role', 'auditor', '--password-stdin'], 'password-123');
+    for (const name of ['a1', 'a2', 'a3']) locker(dir, ['user', 'add', name, '--role', 'auditor', '--password-stdin', '--init'], 'password-123');
     const db = new Database(join(dir, 'locker.db'));
     db.prepare('DELETE FROM outbox WHERE seq = 2').run();
     db.prepare('DELETE FROM audit_events WHERE seq = 2').run();

@@ -38,7 +38,7 @@ describe('locker.service sandbox at run time', () => {
       'mount -t proc -o subset=pid,hidepid=invisible proc /proc',
       `if touch ${join(dir, 'probe')} 2>/dev/null; then echo "sandbox leaks: ${dir} is writable"; exit 9; fi`,
       'test ! -e /proc/meminfo',
-      `printf 'a long staff password\\n' | node server/bin/locker.mjs user add lan --role staff --password-stdin`,
+      `printf 'a long staff password\\n' | node server/bin/locker.mjs user add lan --role staff --password-stdin --init`,
       'exec node --import tsx server/main.ts',
     ].join('\n');
     const child: ChildProcess = spawn('unshare', ['--mount', 'bash', '-c', script], {

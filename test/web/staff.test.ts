@@ -141,6 +141,66 @@ describe('staff console', () => {
     expect((await t.api('GET', '/api/v1/compartments', undefined, token)).body.compartments[6].status).toBe('free');
   });
 
+  it('gives admins an Accounts panel to add, set a password, disable, enable and unblock accounts, and hides it from clerks', async () => {
+    t = await startLocker();
+    w = await openPage(browser, t.url, DESK);
+    const page = w.page;
+    await logInOnPage(t, page, '/staff', 'admin', 'mai');
+    await waitLive(page);
+    const panel = page.locator('#accounts');
+    await expect.poll(() => panel.isVisible()).toBe(true);
+    const row = (user: string) => page.locator(`#users-body tr[data-user="${user}"]`);
+    // No disable button on one's own account.
+    expect(await row('mai').locator('[data-action=disable]').count()).toBe(0);
+
+    await page.locator('#new-username').fill('lan');
+    await page.locator('#new-role').selectOption('staff');
+    await page.locator('#new-password').fill('short');
+    await page.getByRole('button', { name: 'Thêm', exact: true }).click();
+    await expect.poll(() => page.locator('#accounts-note').textContent()).toBe('Mật khẩu có ít nhất 8 ký tự.');
+    await page.locator('#new-password').fill('lan has a long password');
+    await page.getByRole('button', { name: 'Thêm', exact: true }).click();
+    await expect.poll(() => row('lan').getAttribute('data-state')).toBe('active');
+    expect(await row('lan').textContent()).toContain('Nhân viên');
+    expect((await t.api('POST', '/api/v1/session', { username: 'lan', password: 'lan has a long password' })).status).toBe(200);
+
+    await row('lan').locator('[data-action=password]').click();
+    await page.locator('#set-password').fill('lan has a new password');
+    await page.getByRole('button', { name: 'Lưu mật khẩu' }).click();
+    await expect.poll(() => page.locator('#accounts-note').textContent()).toContain('Đã đặt mật khẩu mới cho lan');
+    expect((await t.api('POST', '/api/v1/session', { username: 'lan', password: 'lan has a new password' })).status).toBe(200);
+
+    const disable = row('lan').locator('[data-action=disable]');
+    await disable.click();
+    await disable.click();
+    await expect.poll(() => row('lan').getAttribute('data-state')).toBe('disabled');
+    expect((await t.api('POST', '/api/v1/session', { username: 'lan', password: 'lan has a new password' })).body.error).toBe('account_disabled');
+    await row('lan').locator('[data-action=enable]').click();
+    await expect.poll(() => row('lan').getAttribute('data-state')).toBe('active');
+
+    for (let i = 0; i < 5; i++) await t.api('POST', '/api/v1/session', { username: 'lan', password: `wrong-${i}-password` });
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.locator('#new-username').fill('hoa');
+    await page.locator('#new-role').selectOption('auditor');
+    await page.locator('#new-password').fill('hoa has a long password');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect.poll(() => row('lan').getAttribute('data-state')).toBe('blocked');
+    expect(await row('lan').locator('.user-state').textContent()).toMatch(/^Blocked until /);
+    expect(await row('hoa').textContent()).toContain('Auditor');
+    await screenshot(page, 'staff-accounts');
+    await row('lan').getByRole('button', { name: 'Unblock' }).click();
+    await expect.poll(() => row('lan').getAttribute('data-state')).toBe('active');
+    expect((await t.api('POST', '/api/v1/session', { username: 'lan', password: 'lan has a new password' })).status).toBe(200);
+    const actors = t.locker.ctx.store.db.prepare("SELECT DISTINCT actor FROM audit_events WHERE type LIKE 'user.%' AND json_extract(data, '$.username') != 'mai'").all();
+    expect(actors).toEqual([{ actor: 'staff:mai' }]);
+
+    // A clerk sees no accounts panel.
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await logInOnPage(t, page, '/staff', 'staff', 'clerk');
+    await waitLive(page);
+    expect(await panel.isHidden()).toBe(true);
+  });
+
   it('resends a pickup code from the list of waiting dossiers', async () => {
     const { t, page } = await open();
     const token = await t.login('staff', 'clerk');

@@ -22,7 +22,7 @@ export function wireLogin({ form, user, password, note, session, i18n, onLoggedI
     button.disabled = false;
     password.value = '';
     if (r.ok) return onLoggedIn(r.session);
-    if (r.reason === 'credentials') say('loginWrong');
+    if (r.reason === 'credentials') say(r.body?.error === 'account_disabled' ? 'loginDisabled' : 'loginWrong');
     else if (r.reason === 'throttled') say('loginThrottled', { n: r.retryAfter ?? 60 });
     else if (r.reason === 'role') say('loginRole');
     else if (r.reason === 'network') say('network');
