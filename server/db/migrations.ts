@@ -144,4 +144,19 @@ CREATE INDEX sms_queue_handed ON sms_queue(handed_at) WHERE handed_at IS NOT NUL
 CREATE INDEX sms_queue_awaiting ON sms_queue(sent_at) WHERE channel_refs IS NOT NULL;
 `,
   },
+  {
+    // Alarm acknowledgements, one per alarm (the alarm's audit seq): every console sees an alarm as
+    // handled once anyone has acknowledged it. The audit event `alarm.acknowledged` is the record;
+    // this table is its index, so listing open alarms needs no scan of the trail's JSON.
+    version: 6,
+    sql: `
+CREATE TABLE alarm_acks (
+  alarm_seq INTEGER PRIMARY KEY,
+  ack_seq INTEGER NOT NULL,
+  acked_by TEXT NOT NULL,
+  acked_at INTEGER NOT NULL,
+  note TEXT
+);
+`,
+  },
 ];

@@ -26,6 +26,8 @@ export interface DossierServiceDeps {
   clock: Clock;
   pickupWindowMs: number;
   onSmsQueued: () => void;
+  /** Inside the expiry transaction, once per dossier expired (the citizen is told by SMS). */
+  onExpired?: (row: DossierRow, now: number) => void;
 }
 
 export class DossierService {
@@ -198,6 +200,7 @@ export class DossierService {
       for (const row of due) {
         this.d.store.db.prepare(`UPDATE dossiers SET status = 'expired', updated_at = ?, code_hash = NULL WHERE id = ?`).run(now, row.id);
         this.d.sms.cancelFor(row.id);
+        this.d.onExpired?.(row, now);
         this.d.audit.append({
           type: 'dossier.expired',
           actor: 'system',

@@ -18,6 +18,8 @@ import { sessionRoutes } from './routes/session.ts';
 import { simRoutes } from './routes/sim.ts';
 import { eventRoutes } from './routes/events.ts';
 import { pageRoutes } from './routes/pages.ts';
+import { repairRoutes } from './routes/repairs.ts';
+import { alarmRoutes } from './routes/alarms.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -70,6 +72,8 @@ export async function buildHttpApp(ctx: LockerContext, logger: Logger): Promise<
   await app.register(healthRoutes);
   await app.register(simRoutes);
   await app.register(eventRoutes);
+  await app.register(repairRoutes);
+  await app.register(alarmRoutes);
   await app.register(pageRoutes);
   return app as unknown as FastifyInstance;
 }
