@@ -17,6 +17,9 @@ import { DoorControl } from '../domain/door-control.ts';
 import { DoorFaults } from '../domain/door-faults.ts';
 import { DoorSupervisor } from '../domain/door-supervisor.ts';
 import { DossierService } from '../domain/dossier-service.ts';
+import { DossierRepairs } from '../domain/dossier-repairs.ts';
+import { Alarms } from '../domain/alarms.ts';
+import { CitizenNotices } from '../domain/citizen-notices.ts';
 import { PickupService } from '../domain/pickup-service.ts';
 import { Retention, RETENTION_SWEEP_MS } from '../domain/retention.ts';
 import { systemClock, timerScheduler, type Clock, type Scheduler, type SmsChannel } from '../domain/ports.ts';
@@ -115,12 +118,14 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       plain: config.smsPlainText,
       lockerId: config.lockerId,
       templates: config.smsOptions.templates,
+      office: config.smsOptions.office,
       phoneLimit: config.smsOptions.phoneLimit,
       phoneWindowMs: config.smsOptions.phoneWindowMs,
       reminderBeforeMs: config.smsOptions.reminderBeforeMs,
       receiptDelayMs: config.smsOptions.receiptDelayMs,
       alarmAfterMs: config.smsOptions.modemAlarmMs,
     });
+    const notices = new CitizenNotices(store, smsQueue);
     const dossiers = new DossierService({
       store,
       audit,
@@ -133,6 +138,7 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       pickupWindowMs: Math.round(config.pickupDays * 24 * 3600 * 1000),
       loadingAlarmMs: Math.round(config.loadingAlarmMin * 60_000),
       onSmsQueued: () => sms.kick(),
+      onExpired: (row, now) => notices.expired(row, now),
     });
     const pickups = new PickupService({
       store,
@@ -144,7 +150,17 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       log: log.child({ module: 'kiosk' }),
       issueCode: (row, counter, limit, now) => dossiers.issueCode(row, counter, limit, now),
       onSmsQueued: () => sms.kick(),
+      // Queued with the failure; the dispatcher's next poll sends it (a kick here would run inside the transaction).
+      onCodeLocked: (row, now) => notices.codeLocked(row, now),
     });
+    const repairs = new DossierRepairs({
+      store,
+      audit,
+      clock,
+      issueCode: (row, counter, limit, now) => dossiers.issueCode(row, counter, limit, now),
+      onSmsQueued: () => sms.kick(),
+    });
+    const alarms = new Alarms(store, audit, clock);
     const auth = new AuthService(store, audit, clock, config.sessionTtlMin * 60_000);
     const compartmentAdmin = new CompartmentAdmin(store, audit, compartments, doors, bookings, smsQueue, clock);
     const mqtt = new MqttLink({ config, store, audit, compartments, compartmentAdmin, dossiers, clock, scheduler, log: log.child({ module: 'mqtt' }) });
@@ -158,6 +174,8 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       compartmentAdmin,
       dossiers,
       pickups,
+      repairs,
+      alarms,
       auth,
       doorBus,
       sim: doorBus instanceof SimDoorBus ? doorBus : null,
@@ -179,6 +197,8 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       if (n > 0) log.info({ count: n }, 'dossiers expired');
       const stale = dossiers.alarmStaleLoading();
       if (stale > 0) log.warn({ count: stale }, 'dossiers left in loading');
+      // The expiry notices were queued with the expiry: send them now, not at the next poll.
+      if (n > 0) sms.kick();
       return n;
     };
 

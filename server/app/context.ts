@@ -10,6 +10,8 @@ import type { Compartments } from '../domain/compartments.ts';
 import type { DossierService } from '../domain/dossier-service.ts';
 import type { PickupService } from '../domain/pickup-service.ts';
 import type { Clock } from '../domain/ports.ts';
+import type { Alarms } from '../domain/alarms.ts';
+import type { DossierRepairs } from '../domain/dossier-repairs.ts';
 import type { MqttStatus } from '../mqtt/link.ts';
 import type { SmsStatus } from '../sms/dispatcher.ts';
 import type { SmsQueue } from '../sms/queue.ts';
@@ -25,6 +27,10 @@ export interface LockerContext {
   compartmentAdmin: CompartmentAdmin;
   dossiers: DossierService;
   pickups: PickupService;
+  /** Staff repairs on a dossier: phone correction, new deadline, phone reveal, search by phone. */
+  repairs: DossierRepairs;
+  /** Alarm events and their acknowledgements. */
+  alarms: Alarms;
   auth: AuthService;
   doorBus: DoorBus;
   sim: SimDoorBus | null;

@@ -14,6 +14,7 @@ import { canonicalJson } from '../domain/jcs.ts';
 import type { Clock } from '../domain/ports.ts';
 import type { CentralDb, Sql, TxSql } from './db/sql.ts';
 import { parseAvailability, parseEvent, parseState, type LockerStateBody } from './event-schema.ts';
+import { ALARM_ACK_TYPE, ALARM_TYPES } from '../web/lib/alarm-types.js';
 
 export type IngestResult = 'stored' | 'duplicate' | 'conflict' | 'malformed';
 
@@ -24,17 +25,27 @@ export interface IngestStats {
   malformed: number;
 }
 
+/** The central service's own alarms about a trail; a locker's alarms keep their event type as kind. */
 export type AlarmKind = 'gap' | 'broken' | 'conflict' | 'malformed';
+const TRAIL_ALARMS: readonly string[] = ['gap', 'broken', 'conflict', 'malformed'];
 
 export interface IngestOptions {
   gapGraceMs: number;
 }
+
+/** Events whose `data.expiresAt` is the dossier's (new) deadline. */
+const SETS_EXPIRY = new Set(['dossier.ready', 'dossier.extended', 'dossier.revived']);
 
 /** Dossier events and the status they leave the dossier in. */
 const DOSSIER_STATUS: Record<string, string> = {
   'dossier.loading': 'loading',
   'dossier.ready': 'ready',
   'pickup.succeeded': 'picked_up',
+  // The door never opened: the paper is still inside and the same code works again.
+  'pickup.reverted': 'ready',
+  // Staff moved the deadline, or gave an expired dossier a new one (and a new code).
+  'dossier.extended': 'ready',
+  'dossier.revived': 'ready',
   'dossier.expired': 'expired',
   'dossier.withdrawn': 'withdrawn',
   'dossier.cancelled': 'cancelled',
@@ -45,7 +56,7 @@ export async function ensureLocker(q: Sql, id: string, now: number): Promise<voi
 }
 
 /** Opens an alarm, or counts one more occurrence of the same open alarm. Returns true when it is new. */
-export async function openAlarm(q: Sql, locker: string, kind: AlarmKind, seq: number, detail: Record<string, unknown>, now: number): Promise<boolean> {
+export async function openAlarm(q: Sql, locker: string, kind: AlarmKind | string, seq: number, detail: Record<string, unknown>, now: number): Promise<boolean> {
   const bumped = await q.run(
     `UPDATE alarms SET occurrences = occurrences + 1, last_at = :now, detail = :detail
      WHERE locker = :locker AND kind = :kind AND seq = :seq AND closed_at IS NULL`,
@@ -114,6 +125,7 @@ export class Ingestor {
       }
       await this.insertEvent(q, locker, e, { body, hashOk, atMs, now });
       await this.trackDossier(q, locker, e);
+      await this.trackLockerAlarm(q, locker, e, now);
       await this.reviewGap(q, locker, now);
       return 'stored';
     });
@@ -186,7 +198,7 @@ export class Ingestor {
   private async trackDossier(q: Sql, locker: string, e: { seq: number; type: string; at: string; compartment?: number; dossier?: string; data?: Record<string, unknown> }) {
     const status = DOSSIER_STATUS[e.type];
     if (!status || !e.dossier) return;
-    const rawExpiry = e.type === 'dossier.ready' ? e.data?.expiresAt : undefined;
+    const rawExpiry = SETS_EXPIRY.has(e.type) ? e.data?.expiresAt : undefined;
     const expires = typeof rawExpiry === 'string' && Number.isFinite(Date.parse(rawExpiry)) ? Date.parse(rawExpiry) : null;
     await q.run(
       `INSERT INTO dossiers (locker, code, status, compartment, last_seq, expires_at_ms, updated_at)
@@ -196,6 +208,47 @@ export class Ingestor {
          expires_at_ms = CASE WHEN excluded.status = 'loading' THEN NULL ELSE COALESCE(excluded.expires_at_ms, dossiers.expires_at_ms) END
        WHERE excluded.last_seq > dossiers.last_seq`,
       { locker, code: e.dossier, status, compartment: e.compartment ?? null, seq: e.seq, expires, at: e.at },
+    );
+  }
+
+  /**
+   * A locker's own alarms (a jammed door, an SMS that could not be sent...) are listed here too, kind =
+   * the event type, seq = the alarm event's seq; the locker's `alarm.acknowledged` (data.alarmSeq) closes
+   * one, with the clerk who handled it as closedBy. Events may arrive out of order: an alarm that
+   * arrives after its acknowledgement is stored closed.
+   */
+  private async trackLockerAlarm(
+    q: Sql,
+    locker: string,
+    e: { seq: number; type: string; actor: string; at: string; compartment?: number; dossier?: string; data?: Record<string, unknown> },
+    now: number,
+  ): Promise<void> {
+    if (ALARM_TYPES.includes(e.type)) {
+      await openAlarm(q, locker, e.type, e.seq, { at: e.at, ...(e.compartment !== undefined ? { compartment: e.compartment } : {}), ...(e.dossier !== undefined ? { dossier: e.dossier } : {}) }, now);
+      const row = await q.get<{ max_seq: number }>('SELECT max_seq FROM lockers WHERE id = :locker', { locker });
+      if (!row || row.max_seq <= e.seq) return;
+      const acks = await q.all<{ seq: number; actor: string; body: string }>(
+        `SELECT seq, actor, body FROM events WHERE locker = :locker AND type = :type AND seq > :seq ORDER BY seq`,
+        { locker, type: ALARM_ACK_TYPE, seq: e.seq },
+      );
+      for (const a of acks) {
+        const data = (JSON.parse(a.body) as { data?: Record<string, unknown> }).data;
+        if (data?.alarmSeq === e.seq) await this.closeLockerAlarm(q, locker, e.seq, a.actor, data, now);
+      }
+      return;
+    }
+    if (e.type === ALARM_ACK_TYPE && typeof e.data?.alarmSeq === 'number') {
+      await this.closeLockerAlarm(q, locker, e.data.alarmSeq, e.actor, e.data, now);
+    }
+  }
+
+  private async closeLockerAlarm(q: Sql, locker: string, seq: number, actor: string, data: Record<string, unknown>, now: number): Promise<void> {
+    const note = typeof data.note === 'string' && data.note !== '' ? data.note : 'acknowledged at the locker';
+    const kinds = TRAIL_ALARMS.map((k) => `'${k}'`).join(', ');
+    await q.run(
+      `UPDATE alarms SET closed_at = :now, closed_by = :actor, note = :note
+       WHERE locker = :locker AND seq = :seq AND kind NOT IN (${kinds}) AND closed_at IS NULL`,
+      { locker, seq, actor, note, now },
     );
   }
 

@@ -113,8 +113,16 @@ export function decodeCursor(s: string): { atMs: number; n: number } | null {
   return m ? { atMs: Number(m[1]), n: Number(m[2]) } : null;
 }
 
+/**
+ * A pickup whose door never opened is undone at the locker (`pickup.reverted`): the pickup it undoes is
+ * the latest `pickup.succeeded` of that dossier at that locker before it, so it is not a pickup at all.
+ */
+const NOT_REVERTED = `NOT EXISTS (
+  SELECT 1 FROM events r WHERE r.locker = p.locker AND r.dossier = p.dossier AND r.type = 'pickup.reverted' AND r.seq > p.seq
+    AND NOT EXISTS (SELECT 1 FROM events s WHERE s.locker = p.locker AND s.dossier = p.dossier AND s.type = 'pickup.succeeded' AND s.seq > p.seq AND s.seq < r.seq))`;
+
 export async function listPickups(q: Sql, f: PickupFilter, after: { atMs: number; n: number } | null, limit: number): Promise<{ pickups: Pickup[]; next: string | null }> {
-  const where = [`type = 'pickup.succeeded'`];
+  const where = [`type = 'pickup.succeeded'`, NOT_REVERTED];
   const params: Record<string, string | number> = { limit: limit + 1 };
   if (f.dossier !== undefined) {
     where.push('dossier = :dossier');
@@ -138,7 +146,7 @@ export async function listPickups(q: Sql, f: PickupFilter, after: { atMs: number
     params.afterN = after.n;
   }
   const rows = await q.all<{ n: number; locker: string; dossier: string | null; compartment: number | null; at: string; at_ms: number; id: string; seq: number; hash_ok: number; link_ok: number | null }>(
-    `SELECT n, locker, dossier, compartment, at, at_ms, id, seq, hash_ok, link_ok FROM events WHERE ${where.join(' AND ')} ORDER BY at_ms, n LIMIT :limit`,
+    `SELECT n, locker, dossier, compartment, at, at_ms, id, seq, hash_ok, link_ok FROM events p WHERE ${where.join(' AND ')} ORDER BY at_ms, n LIMIT :limit`,
     params,
   );
   const more = rows.length > limit;

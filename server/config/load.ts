@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { EXAMPLE_MAP_PATH } from '../../locker-map/load.ts';
 import { DEFAULT_RETENTION_DAYS } from '../domain/retention.ts';
 import { HTTP_PRESETS, PHONE_FORMATS, presetConfig, type PresetFields } from '../sms/http-presets.ts';
-import { templateProblem, type TemplateName } from '../sms/templates.ts';
+import { officeTextProblem, templateProblem, type TemplateName } from '../sms/templates.ts';
 import type { HttpSmsConfig, LockerConfig, MqttOptions, SmsOptions } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -260,6 +260,13 @@ function readSmsOptions(r: Reader): SmsOptions {
     if (problem) throw new ConfigError(key, problem);
     return t;
   };
+  const officeText = (key: string) => {
+    const v = r.optional(key);
+    if (v === null) return null;
+    const problem = officeTextProblem(v.trim());
+    if (problem) throw new ConfigError(key, problem);
+    return v.trim();
+  };
   const receipts = r.bool('LOCKER_SMS_RECEIPT', true);
   const receiptDelayS = r.int('LOCKER_SMS_RECEIPT_DELAY_S', 30, 0, 3600);
   return {
@@ -274,5 +281,6 @@ function readSmsOptions(r: Reader): SmsOptions {
     phoneWindowMs: r.int('LOCKER_SMS_PHONE_WINDOW_MIN', 60, 1, 7 * 24 * 60) * 60_000,
     modemCheckMs: r.int('LOCKER_SMS_MODEM_CHECK_S', 60, 5, 3600) * 1000,
     modemAlarmMs: r.int('LOCKER_SMS_MODEM_ALARM_S', 120, 0, 86_400) * 1000,
+    office: { hotline: officeText('LOCKER_OFFICE_HOTLINE'), hours: officeText('LOCKER_OFFICE_HOURS') },
   };
 }

@@ -31,6 +31,8 @@ export interface SmsOptions {
   /** Modem: how often SIM, registration and signal are checked; how long it may be down before an alarm. */
   modemCheckMs: number;
   modemAlarmMs: number;
+  /** The office's hotline and hours (LOCKER_OFFICE_HOTLINE, LOCKER_OFFICE_HOURS), named in the code-locked and expiry notices. */
+  office?: { hotline: string | null; hours: string | null };
 }
 
 /** How the locker talks to its broker (LOCKER_MQTT_*); see README "MQTT". */

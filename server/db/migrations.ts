@@ -164,4 +164,19 @@ CREATE INDEX dossiers_loading ON dossiers(created_at) WHERE status = 'loading';
     version: 5,
     sql: `ALTER TABLE users ADD COLUMN disabled_at INTEGER;`,
   },
+  {
+    // Alarm acknowledgements, one per alarm (the alarm's audit seq): every console sees an alarm as
+    // handled once anyone has acknowledged it. The audit event `alarm.acknowledged` is the record;
+    // this table is its index, so listing open alarms needs no scan of the trail's JSON.
+    version: 6,
+    sql: `
+CREATE TABLE alarm_acks (
+  alarm_seq INTEGER PRIMARY KEY,
+  ack_seq INTEGER NOT NULL,
+  acked_by TEXT NOT NULL,
+  acked_at INTEGER NOT NULL,
+  note TEXT
+);
+`,
+  },
 ];

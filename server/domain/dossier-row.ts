@@ -1,4 +1,5 @@
 import type { Size } from '../../locker-map/schema.ts';
+import { LIFETIME_FAILURES } from './dossier-rules.ts';
 import { maskPhone } from './phone.ts';
 
 export interface DossierRow {
@@ -44,6 +45,8 @@ export function dossierView(d: DossierRow) {
     sms: d.sms_status,
     failedAttempts: d.failures,
     codeLocked: d.status === 'ready' && (d.code_hash === null || d.failures >= d.code_fail_limit),
+    /** The citizen can no longer ask for a new code; only staff can issue one (resend). */
+    lifetimeCapReached: d.failures >= LIFETIME_FAILURES,
     resends: d.resends,
   };
 }

@@ -32,6 +32,8 @@ export interface DossierServiceDeps {
   /** A dossier in `loading` this long raises `dossier.loading_stale` (LOCKER_LOADING_ALARM_MIN). */
   loadingAlarmMs: number;
   onSmsQueued: () => void;
+  /** Inside the expiry transaction, once per dossier expired (the citizen is told by SMS). */
+  onExpired?: (row: DossierRow, now: number) => void;
 }
 
 export class DossierService {
@@ -218,6 +220,7 @@ export class DossierService {
       for (const row of due) {
         this.d.store.db.prepare(`UPDATE dossiers SET status = ?, updated_at = ?, code_hash = NULL WHERE id = ?`).run(transition(row.status, 'expire', row.code), now, row.id);
         this.d.sms.cancelFor(row.id);
+        this.d.onExpired?.(row, now);
         this.d.audit.append({
           type: 'dossier.expired',
           actor: 'system',

@@ -39,6 +39,8 @@ export interface PickupServiceDeps {
   log: Logger;
   issueCode: (row: DossierRow, counter: number, failLimit: number, now: number) => void;
   onSmsQueued: () => void;
+  /** Inside the transaction: this failure used up the code's tries (the citizen is told by SMS). */
+  onCodeLocked?: (row: DossierRow, now: number) => void;
 }
 
 type Outcome =
@@ -103,6 +105,7 @@ export class PickupService {
       for (const row of candidates) {
         this.countFailure.run(now, row.id);
         const failures = row.failures + 1;
+        if (failures === row.code_fail_limit) this.d.onCodeLocked?.(row, now);
         this.d.audit.append({
           type: 'pickup.failed',
           actor: 'citizen',

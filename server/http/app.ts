@@ -19,6 +19,8 @@ import { simRoutes } from './routes/sim.ts';
 import { userRoutes } from './routes/users.ts';
 import { eventRoutes } from './routes/events.ts';
 import { pageRoutes } from './routes/pages.ts';
+import { repairRoutes } from './routes/repairs.ts';
+import { alarmRoutes } from './routes/alarms.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -72,6 +74,8 @@ export async function buildHttpApp(ctx: LockerContext, logger: Logger): Promise<
   await app.register(healthRoutes);
   await app.register(simRoutes);
   await app.register(eventRoutes);
+  await app.register(repairRoutes);
+  await app.register(alarmRoutes);
   await app.register(pageRoutes);
   return app as unknown as FastifyInstance;
 }

@@ -82,6 +82,7 @@ export const Dossier = Type.Object({
   }),
   failedAttempts: Type.Integer(),
   codeLocked: Type.Boolean(),
+  lifetimeCapReached: Type.Boolean({ description: 'wrong codes reached the lifetime cap: only staff can issue a new code' }),
   resends: Type.Integer(),
 });
 

@@ -20,7 +20,7 @@ import type { ChannelHealth, DeliveryReport, ExtendedSmsChannel, SendResult } fr
 import { ChannelWatch } from './channel-watch.ts';
 import { SmsPlanner } from './planner.ts';
 import type { SmsQueue, SmsRow } from './queue.ts';
-import { codeText, receiptText, reminderText, type SmsTemplates } from './templates.ts';
+import { codeLockedText, codeText, expiredText, receiptText, reminderText, type OfficeContact, type SmsTemplates } from './templates.ts';
 
 export const SMS_BACKOFF_MS = [5_000, 30_000, 120_000, 600_000, 1_800_000];
 export const SMS_MAX_ATTEMPTS = SMS_BACKOFF_MS.length + 1;
@@ -45,6 +45,8 @@ export interface DispatcherOptions {
   plain: boolean;
   pollMs?: number;
   templates?: SmsTemplates;
+  /** Named in the code-locked and expiry notices. */
+  office?: OfficeContact;
   /** Prefix of the message id handed to gateways ({{id}}). */
   lockerId?: string;
   /** At most `phoneLimit` messages to one phone within `phoneWindowMs`; more wait their turn. */
@@ -217,7 +219,12 @@ export class SmsDispatcher {
   }
 
   private textFor(row: SmsRow, d: DossierForSms): string | null {
-    const o = { templates: this.opts.templates ?? { code: null, reminder: null, receipt: null }, location: this.opts.location, plain: this.opts.plain };
+    const o = {
+      templates: this.opts.templates ?? { code: null, reminder: null, receipt: null },
+      location: this.opts.location,
+      plain: this.opts.plain,
+      office: this.opts.office,
+    };
     const now = this.clock.now();
     switch (row.kind) {
       case 'pickup_code':
@@ -229,6 +236,13 @@ export class SmsDispatcher {
       case 'receipt':
         if (d.status !== 'picked_up' || d.closed_at === null || d.door_opened_at === null) return null;
         return receiptText(o, d.closed_at, d.compartment);
+      case 'code_locked':
+        // A new code since (staff resend, phone correction) makes the notice wrong: drop it.
+        if (d.status !== 'ready' || d.code_counter !== row.code_counter) return null;
+        return codeLockedText(o);
+      case 'expired':
+        if (d.status !== 'expired' || d.code_counter !== row.code_counter) return null;
+        return expiredText(o);
       default:
         return null;
     }

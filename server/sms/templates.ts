@@ -2,11 +2,13 @@
 //   code      the pickup code, its deadline and the locker's location (at loading and on resend)
 //   reminder  a while before the deadline; it carries NO code ("use the code you received")
 //   receipt   after a pickup: when and from which door; NO code (it is spent anyway)
+//   code_locked  the code stopped working after too many wrong tries; NO code, whom to call
+//   expired      the pickup deadline passed; NO code, whom to call
 // The pickup text carries its code as the only standalone 6-digit number (kiosks and phones pick it
 // out); the others carry none at all, so nothing in them can be mistaken for a code.
 import { formatDeadline, pickupMessage, stripDiacritics } from './messages.ts';
 
-export type SmsKind = 'pickup_code' | 'reminder' | 'receipt';
+export type SmsKind = 'pickup_code' | 'reminder' | 'receipt' | 'code_locked' | 'expired';
 export type TemplateName = 'code' | 'reminder' | 'receipt';
 
 export interface SmsTemplates {
@@ -56,6 +58,25 @@ export interface TextOptions {
   templates: SmsTemplates;
   location: string;
   plain: boolean;
+  /** The office's hotline and opening hours, named in the notices that ask the citizen to get in touch. */
+  office?: OfficeContact;
+}
+
+export interface OfficeContact {
+  hotline: string | null;
+  hours: string | null;
+}
+
+/** Why an office hotline or hours text cannot go into a notice, or null when it is fine. */
+export function officeTextProblem(text: string): string | null {
+  if (text.length > 60) return 'is longer than 60 characters (the notices must stay short)';
+  if (text.match(SIX_DIGITS)) return 'must not contain a standalone 6-digit number (it would look like a pickup code); group the digits, e.g. 1900 1234 56';
+  return null;
+}
+
+/** "the office, hotline 024 3825 3536, 7:30-17:00 Mon-Fri", or just "the office" when nothing is configured. */
+function contact(o: TextOptions): string {
+  return ['bộ phận một cửa', o.office?.hotline ? `ĐT ${o.office.hotline}` : null, o.office?.hours ?? null].filter(Boolean).join(', ');
 }
 
 export function codeText(o: TextOptions, code: string, expiresAt: number): string {
@@ -82,6 +103,16 @@ export function receiptText(o: TextOptions, pickedUpAt: number, door: number): s
     : `Hồ sơ của bạn đã được nhận lúc ${time} tại ngăn số ${door}, Tủ ATM hồ sơ 24/7${location ? ` (${location})` : ''}. ` +
       `Nếu không phải bạn nhận, hãy báo ngay cho bộ phận một cửa.`;
   return noCode(finish(text, o.plain));
+}
+
+/** After the code's wrong tries ran out: the kiosk keeps answering "invalid", so the citizen learns it here. */
+export function codeLockedText(o: TextOptions): string {
+  return noCode(finish(`Mã nhận hồ sơ tại Tủ ATM hồ sơ 24/7 đã bị khóa do nhập sai nhiều lần. Để nhận mã mới, liên hệ ${contact(o)}.`, o.plain));
+}
+
+/** The pickup deadline passed: the code no longer works, the dossier waits at the office's side. */
+export function expiredText(o: TextOptions): string {
+  return noCode(finish(`Hồ sơ của bạn tại Tủ ATM hồ sơ 24/7 đã quá hạn nhận. Để nhận hồ sơ, liên hệ ${contact(o)}.`, o.plain));
 }
 
 /** Last line of defence: a reminder or receipt never carries anything shaped like a code. */

@@ -6,11 +6,11 @@ import { confirmButton, h } from './lib/dom.js';
 import { createI18n, formatTime } from './lib/i18n.js';
 import { wireLogin } from './lib/login.js';
 import { openStream } from './lib/stream.js';
+import { ALARM_ACK_TYPE, ALARM_TYPES as ALARM_TYPE_LIST, DOOR_ALARM_TYPES } from './lib/alarm-types.js';
 import { STAFF_TEXT } from './staff-text.js';
 
-const ALARM_TYPES = new Set(['door.jammed', 'door.forced_open', 'door.ajar', 'sms.failed', 'door.sensor_fault', 'door.unlock_failed']);
-const DOOR_ALARMS = new Set(['door.jammed', 'door.forced_open', 'door.ajar', 'door.sensor_fault', 'door.unlock_failed']);
-const ACK_KEY = 'locker.staff.acknowledged';
+const ALARM_TYPES = new Set(ALARM_TYPE_LIST);
+const DOOR_ALARMS = new Set(DOOR_ALARM_TYPES);
 const PHONE_RE = /^(0\d{9}|\+84\d{9}|84\d{9})$/;
 const CODE_RE = /^[A-Za-z0-9._-]{1,64}$/;
 const USERNAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -25,8 +25,11 @@ const state = {
   layout: null,
   cells: new Map(),
   compartments: new Map(),
+  // Alarms nobody has acknowledged yet (on any console: acknowledgements live on the locker).
   alarms: [],
-  acknowledged: new Set(readAck()),
+  ackNotes: new Map(),
+  // The dossier shown in the details area (find by code or phone).
+  shown: null,
   dossiers: { loading: [], ready: [], expired: [] },
   selected: null,
   stream: null,
@@ -153,6 +156,8 @@ function startStream() {
       let dossierTouched = false;
       let newAlarm = false;
       for (const e of msg.events ?? []) {
+        // Handled on this or another console: gone everywhere at once.
+        if (e.type === ALARM_ACK_TYPE && typeof e.alarmSeq === 'number') state.alarms = state.alarms.filter((a) => a.seq !== e.alarmSeq);
         if (ALARM_TYPES.has(e.type) && !state.alarms.some((a) => a.seq === e.seq)) {
           state.alarms.push(e);
           newAlarm = true;
@@ -184,6 +189,7 @@ async function refreshDossiers() {
   renderReady();
   renderAlarms();
   renderCellDetails();
+  if (state.shown) refreshShown();
 }
 
 function dossierIn(number) {
@@ -294,38 +300,139 @@ regForm.addEventListener('submit', async (e) => {
   }
 });
 
-// ---------- find ----------
+// ---------- find (by dossier code or by the citizen's phone) and the dossier's details ----------
 $('find-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  const code = $('find-code').value.trim();
+  const raw = $('find-code').value.trim();
+  const phone = raw.replace(/[\s.-]/g, '');
   const box = $('found');
   box.hidden = false;
-  if (!CODE_RE.test(code)) {
-    box.replaceChildren(h('p', { class: 'note error', text: t('needCode') }));
+  state.shown = null;
+  if (PHONE_RE.test(phone)) {
+    // In the body, so the number does not land in an access log.
+    const r = await session.call('POST', '/api/v1/dossiers/search', { phone });
+    if (r.status !== 200) return box.replaceChildren(h('p', { class: 'note error', text: r.body?.message ?? `HTTP ${r.status}` }));
+    if (r.body.dossiers.length === 0) return box.replaceChildren(h('p', { class: 'note', text: t('noneForPhone') }));
+    if (r.body.dossiers.length === 1) return showDossier(r.body.dossiers[0]);
+    box.replaceChildren(
+      h('p', { text: t('foundForPhone', { n: r.body.dossiers.length }) }),
+      h(
+        'ul',
+        { class: 'plain-list', id: 'found-list' },
+        ...r.body.dossiers.map((d) =>
+          h(
+            'li',
+            { dataset: { code: d.code } },
+            h('button', { type: 'button', class: 'btn small', text: `${d.code} (${t(`dossierStatus_${d.status}`)})`, onclick: () => showDossier(d) }),
+          ),
+        ),
+      ),
+    );
     return;
   }
-  const r = await session.call('GET', `/api/v1/dossiers/${encodeURIComponent(code)}`);
+  if (!CODE_RE.test(raw)) {
+    box.replaceChildren(h('p', { class: 'note error', text: t('needCodeOrPhone') }));
+    return;
+  }
+  const r = await session.call('GET', `/api/v1/dossiers/${encodeURIComponent(raw)}`);
   if (r.status !== 200) {
     box.replaceChildren(h('p', { class: 'note error', text: r.status === 404 ? t('err.not_found') : r.body?.message ?? `HTTP ${r.status}` }));
     return;
   }
-  const d = r.body;
+  showDossier(r.body);
+});
+
+async function refreshShown() {
+  const r = await session.call('GET', `/api/v1/dossiers/${encodeURIComponent(state.shown.code)}`);
+  if (r.status === 200 && state.shown) showDossier(r.body, state.shown.revealed);
+}
+
+/** Asks for the reason every repair is audited with; null when the clerk cancels. */
+function askReason(what) {
+  const v = window.prompt(t('reasonPrompt', { what }));
+  if (v === null) return null;
+  const reason = v.trim().slice(0, 200);
+  if (!reason) {
+    toast('needReason', {}, 'error', $('found-note'));
+    return null;
+  }
+  return reason;
+}
+
+async function repair(d, path, body, okKey) {
+  const r = await session.call('POST', `/api/v1/dossiers/${encodeURIComponent(d.code)}/${path}`, body);
+  if (r.status === 200) {
+    // Shown again first: the note lives inside the details it is about.
+    showDossier(r.body);
+    toast(okKey, { code: d.code }, 'ok', $('found-note'));
+    await refreshDossiers();
+  } else apiError(r, $('found-note'));
+  return r;
+}
+
+async function correctPhone(d) {
+  const v = window.prompt(t('newPhonePrompt', { code: d.code }));
+  if (v === null) return;
+  const phone = v.replace(/[\s.-]/g, '');
+  if (!PHONE_RE.test(phone)) return toast('needPhone', {}, 'error', $('found-note'));
+  const reason = askReason(t('correctPhone'));
+  if (reason) await repair(d, 'phone', { phone, reason }, 'phoneCorrectedOk');
+}
+
+async function extend(d) {
+  const v = window.prompt(t('extendPrompt', { code: d.code }), '3');
+  if (v === null) return;
+  const days = Number(v.replace(',', '.'));
+  if (!Number.isFinite(days) || days < 0.01 || days > 60) return toast('needDays', {}, 'error', $('found-note'));
+  const reason = askReason(t(d.status === 'expired' ? 'revive' : 'extend'));
+  if (reason) await repair(d, 'extend', { days, reason }, d.status === 'expired' ? 'revivedOk' : 'extendedOk');
+}
+
+async function revealPhone(d) {
+  const reason = askReason(t('revealPhone'));
+  if (!reason) return;
+  const r = await session.call('POST', `/api/v1/dossiers/${encodeURIComponent(d.code)}/reveal-phone`, { reason });
+  if (r.status === 200) showDossier(d, r.body.phone);
+  else apiError(r, $('found-note'));
+}
+
+function showDossier(d, revealed = null) {
+  // A refresh of the same dossier keeps the note about what was just done.
+  const keptNote = state.shown?.code === d.code ? $('found-note') : null;
+  state.shown = { code: d.code, revealed };
+  const box = $('found');
+  box.hidden = false;
+  const live = ['loading', 'ready', 'expired'].includes(d.status);
+  const locks = [
+    d.codeLocked ? h('span', { class: 'badge bad', dataset: { flag: 'codeLocked' }, text: t('codeLocked') }) : null,
+    d.lifetimeCapReached ? h('span', { class: 'badge bad', dataset: { flag: 'lifetimeCapReached' }, text: t('lifetimeCapReached') }) : null,
+  ].filter(Boolean);
+  const button = (key, action, onclick, cls = 'btn small') => h('button', { type: 'button', class: cls, text: t(key), dataset: { action, code: d.code }, onclick });
   box.replaceChildren(
     h(
       'dl',
-      {},
+      { dataset: { code: d.code } },
       h('dt', { text: t('findLabel') }), h('dd', { text: d.code }),
       h('dt', { text: t('statusOf') }), h('dd', { text: t(`dossierStatus_${d.status}`) }),
       h('dt', { text: t('compartment') }), h('dd', { text: String(d.compartment) }),
-      h('dt', { text: t('phone') }), h('dd', { text: d.phone }),
+      h('dt', { text: t('phone') }), h('dd', { id: 'found-phone', text: revealed ?? d.phone }),
       h('dt', { text: t('colSms') }), h('dd', { text: t(`sms_${d.sms ?? 'none'}`) }),
       h('dt', { text: t('created') }), h('dd', { text: formatTime(d.createdAt, i18n.lang) }),
       h('dt', { text: t('expires') }), h('dd', { text: d.expiresAt ? formatTime(d.expiresAt, i18n.lang) : '–' }),
+      h('dt', { text: t('wrongCodes') }), h('dd', {}, String(d.failedAttempts), ' ', ...locks),
     ),
-    d.status === 'ready' ? h('button', { type: 'button', class: 'btn small', text: t('resend'), onclick: () => resend(d.code) }) : null,
-    ['loading', 'ready', 'expired'].includes(d.status) ? withdrawButton(d.code) : null,
+    h(
+      'div',
+      { class: 'actions' },
+      d.status === 'ready' ? button(d.codeLocked || d.lifetimeCapReached ? 'newCode' : 'resend', 'resend', () => resend(d.code)) : null,
+      live ? button('correctPhone', 'phone', () => correctPhone(d)) : null,
+      d.status === 'ready' || d.status === 'expired' ? button(d.status === 'expired' ? 'revive' : 'extend', 'extend', () => extend(d)) : null,
+      revealed ? null : button('revealPhone', 'reveal-phone', () => revealPhone(d)),
+      live ? withdrawButton(d.code) : null,
+    ),
+    keptNote ?? h('p', { id: 'found-note', class: 'note', role: 'status', hidden: true }),
   );
-});
+}
 
 // ---------- the grid ----------
 function drawGrid() {
@@ -463,7 +570,7 @@ function renderReady() {
 }
 
 function renderAlarms() {
-  const open = state.alarms.filter((a) => !state.acknowledged.has(a.seq));
+  const open = state.alarms;
   const overdue = state.dossiers.expired;
   $('alerts').classList.toggle('calm', open.length === 0 && overdue.length === 0);
   $('calm').hidden = open.length > 0 || overdue.length > 0;
@@ -474,13 +581,23 @@ function renderAlarms() {
       .map((a) => {
         const key = STAFF_TEXT.vi[`alarm.${a.type}`] ? `alarm.${a.type}` : 'alarm.other';
         const door = DOOR_ALARMS.has(a.type) && a.compartment ? state.compartments.get(a.compartment)?.door : null;
+        // Kept across re-renders: a stream message must not wipe a note being typed.
+        const note = h('input', {
+          class: 'ack-note',
+          maxlength: 200,
+          'aria-label': t('ackNote'),
+          placeholder: t('ackNote'),
+          value: state.ackNotes.get(a.seq) ?? '',
+          oninput: (ev) => state.ackNotes.set(a.seq, ev.target.value),
+        });
         return h(
           'li',
           { dataset: { type: a.type, seq: String(a.seq) } },
           h('span', { class: 'what', text: t(key, { n: a.compartment ?? '?', d: a.dossier ?? '?', type: a.type }) }),
           door ? h('span', { class: 'when', text: t(door === 'open' ? 'doorNowOpen' : 'doorNowClosed') }) : null,
           h('span', { class: 'when', text: formatTime(a.at, i18n.lang) }),
-          h('button', { type: 'button', class: 'btn small', text: t('ack'), onclick: () => acknowledge(a.seq) }),
+          note,
+          h('button', { type: 'button', class: 'btn small', text: t('ack'), onclick: () => acknowledge(a.seq, note.value) }),
         );
       }),
   );
@@ -497,20 +614,15 @@ function renderAlarms() {
   );
 }
 
-function acknowledge(seq) {
-  state.acknowledged.add(seq);
-  const list = [...state.acknowledged].slice(-500);
-  localStorage.setItem(ACK_KEY, JSON.stringify(list));
-  renderAlarms();
-}
-
-function readAck() {
-  try {
-    const v = JSON.parse(localStorage.getItem(ACK_KEY) ?? '[]');
-    return Array.isArray(v) ? v.filter(Number.isInteger) : [];
-  } catch {
-    return [];
-  }
+/** Acknowledged on the locker: every console (and the central office) sees it handled. */
+async function acknowledge(seq, note = '') {
+  const body = note.trim() ? { note: note.trim().slice(0, 200) } : undefined;
+  const r = await session.call('POST', `/api/v1/alarms/${seq}/ack`, body);
+  if (r.status === 200 || r.body?.error === 'already_acknowledged' || r.status === 404) {
+    state.alarms = state.alarms.filter((a) => a.seq !== seq);
+    state.ackNotes.delete(seq);
+    renderAlarms();
+  } else apiError(r);
 }
 
 function renderAll() {

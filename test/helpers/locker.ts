@@ -20,7 +20,7 @@ export interface TestLocker {
   api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any; headers: Headers }>;
   login(role: Role, username?: string): Promise<string>;
   sms(): { to: string; text: string; at: string }[];
-  /** The pickup code in the latest SMS to `phone` (local form 0xxxxxxxxx). */
+  /** The pickup code in the latest SMS to `phone` (local form 0xxxxxxxxx) that carries one (notices carry none). */
   codeFor(phone: string): string;
   stop(): Promise<void>;
   /** Stops and starts again on the same data dir (a restart). */
@@ -103,8 +103,10 @@ export async function startLocker(opts: StartOptions = {}): Promise<TestLocker> 
     codeFor(phone) {
       const msgs = t.sms().filter((m) => m.to === phone);
       if (msgs.length === 0) throw new Error(`no SMS to ${phone}`);
-      const m = msgs[msgs.length - 1].text.match(/(?<!\d)\d{6}(?!\d)/g);
-      if (!m || m.length !== 1) throw new Error('SMS does not carry exactly one 6-digit code');
+      const withCode = msgs.map((x) => x.text.match(/(?<!\d)\d{6}(?!\d)/g)).filter((m) => m !== null);
+      if (withCode.length === 0) throw new Error(`no SMS to ${phone} carries a code`);
+      const m = withCode[withCode.length - 1];
+      if (m.length !== 1) throw new Error('SMS does not carry exactly one 6-digit code');
       return m[0];
     },
     async stop() {

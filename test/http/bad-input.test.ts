@@ -42,6 +42,11 @@ const endpoints: [string, string, boolean][] = [
   ['POST', '/api/v1/pickups', false],
   ['POST', '/api/v1/pickups/resend', false],
   ['POST', '/api/v1/sim/compartments/1/door', false],
+  ['POST', '/api/v1/dossiers/X-1/phone', true],
+  ['POST', '/api/v1/dossiers/X-1/extend', true],
+  ['POST', '/api/v1/dossiers/X-1/reveal-phone', true],
+  ['POST', '/api/v1/dossiers/search', true],
+  ['POST', '/api/v1/alarms/1/ack', true],
 ];
 
 describe('bad input', () => {
@@ -83,6 +88,10 @@ describe('bad input', () => {
       ['POST', '/api/v1/sim/compartments/999/door', undefined],
       ['POST', '/api/v1/sim/compartments/abc/door', undefined],
       ['POST', '/api/v1/compartments/999/disable', staff],
+      ['POST', '/api/v1/alarms/abc/ack', staff],
+      ['POST', '/api/v1/alarms/99999/ack', staff],
+      ['GET', '/api/v1/alarms?open=maybe', staff],
+      ['POST', '/api/v1/dossiers/UNKNOWN/extend', staff],
       ['GET', '/api/v1/nothing-here', undefined],
     ];
     for (const [method, path, token] of cases) {

@@ -110,7 +110,7 @@ async function step(name: string, m: LockerModel, r: Real, expected: Expect, act
   const db = () => r.t.locker.ctx.store.db;
   const seq = r.t.locker.ctx.audit.latestSeq();
   const res = await act();
-  if (expected.newCodes.length > 0) await r.t.locker.sms.drain();
+  if (expected.newCodes.length > 0 || (expected.notices ?? 0) > 0) await r.t.locker.sms.drain();
   r.steps++;
   totals.byCommand.set(name, (totals.byCommand.get(name) ?? 0) + 1);
   const label = `${name} (step ${r.steps})`;

@@ -61,7 +61,7 @@ export const LockerParams = Type.Object({ id: Type.String({ pattern: LOCKER_ID_P
 const Alarm = Type.Object({
   id: Type.Integer(),
   locker: Type.String(),
-  kind: Type.String({ description: 'gap, broken, conflict or malformed' }),
+  kind: Type.String({ description: "gap, broken, conflict or malformed (the trail's own), or a locker alarm's event type (door.jammed, sms.failed...)" }),
   seq: Type.Union([Type.Integer(), Type.Null()]),
   detail: Type.Object({}, { additionalProperties: true }),
   occurrences: Type.Integer(),

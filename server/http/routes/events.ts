@@ -1,14 +1,16 @@
 // Live updates for the staff console: server-sent events fed by Store.onCommit.
 // A stream carries compartment states and slim event headers only: no `data` field, so no
-// masked phone, no reason text, and never a pickup code. Browsers read it with fetch() (so the
+// masked phone, no reason text, and never a pickup code. The one exception is the number of the
+// alarm an `alarm.acknowledged` event handles (`alarmSeq`), so other consoles can clear it live. Browsers read it with fetch() (so the
 // bearer token travels in a header, never in a URL that could end up in a log).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { ServerResponse } from 'node:http';
 import type { AuditEvent } from '../../domain/audit-event.ts';
 import { DomainError } from '../../domain/errors.ts';
+import { ALARM_ACK_TYPE, ALARM_TYPES } from '../../web/lib/alarm-types.js';
 import { errorReplies } from '../schemas.ts';
 
-export const ALARM_TYPES = ['door.jammed', 'door.forced_open', 'door.ajar', 'sms.failed', 'sms.modem_lost', 'door.sensor_fault', 'door.unlock_failed'];
+export { ALARM_TYPES };
 /** How far back the first message of a stream looks for alarms. */
 const ALARM_LOOKBACK_EVENTS = 5000;
 const ALARM_LIMIT = 50;
@@ -23,9 +25,14 @@ export interface SlimEvent {
   actor: string;
   compartment?: number;
   dossier?: string;
+  /** Only on `alarm.acknowledged`: the seq of the alarm it handles. */
+  alarmSeq?: number;
 }
 
-export function slim(e: Pick<AuditEvent, 'seq' | 'at' | 'type' | 'actor'> & { compartment?: number | null; dossier?: string | null }): SlimEvent {
+export function slim(
+  e: Pick<AuditEvent, 'seq' | 'at' | 'type' | 'actor'> & { compartment?: number | null; dossier?: string | null; data?: Record<string, unknown> },
+): SlimEvent {
+  const alarmSeq = e.type === ALARM_ACK_TYPE ? e.data?.alarmSeq : undefined;
   return {
     seq: e.seq,
     at: e.at,
@@ -33,6 +40,7 @@ export function slim(e: Pick<AuditEvent, 'seq' | 'at' | 'type' | 'actor'> & { co
     actor: e.actor,
     ...(e.compartment != null ? { compartment: e.compartment } : {}),
     ...(e.dossier != null ? { dossier: e.dossier } : {}),
+    ...(typeof alarmSeq === 'number' ? { alarmSeq } : {}),
   };
 }
 
@@ -83,6 +91,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const recentAlarms = ctx.store.db.prepare<unknown[], { seq: number; at: string; type: string; actor: string; compartment: number | null; dossier: string | null }>(
     `SELECT seq, at, type, actor, compartment, dossier FROM audit_events
      WHERE seq > ? AND type IN (${ALARM_TYPES.map(() => '?').join(', ')})
+       AND NOT EXISTS (SELECT 1 FROM alarm_acks a WHERE a.alarm_seq = audit_events.seq)
      ORDER BY seq DESC LIMIT ${ALARM_LIMIT}`,
   );
 
@@ -101,7 +110,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['staff'],
         summary:
-          'Live updates (text/event-stream): first `snapshot` {seq, compartments, alarms}, then `change` {seq, events, compartments} after each commit. Events carry seq, at, type, actor, compartment, dossier only.',
+          'Live updates (text/event-stream): first `snapshot` {seq, compartments, alarms (those not acknowledged)}, then `change` {seq, events, compartments} after each commit. Events carry seq, at, type, actor, compartment, dossier only (and alarmSeq on alarm.acknowledged).',
         security: [{ bearer: [] }],
         response: { ...errorReplies },
       },

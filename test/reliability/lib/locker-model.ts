@@ -53,6 +53,8 @@ export interface Expect {
   unlocks: number[];
   /** Dossiers that got a new code (and so an SMS). */
   newCodes: MDossier[];
+  /** Notices without a code that go out in this step (a code that locked, a dossier that expired). */
+  notices?: number;
 }
 
 export class LockerModel {
@@ -218,11 +220,16 @@ export class LockerModel {
     const delay = kioskDelayMs(consecutive);
     this.kiosk = { consecutive, blockedUntil: delay > 0 ? this.now + delay : 0 };
     if (candidates.length === 0) e.events.push('pickup.failed');
+    let locked = 0;
     for (const d of candidates) {
       d.failures++;
+      if (d.failures === d.failLimit) locked++;
       e.events.push('pickup.failed');
     }
     if (delay > 0) e.events.push('pickup.throttled');
+    // The citizen is told by SMS when this failure locked their code (the kiosk will not say).
+    for (let i = 0; i < locked; i++) e.events.push('sms.sent');
+    e.notices = locked;
     return { ...e, status: 401, body: { error: 'invalid_code' } };
   }
 
@@ -323,6 +330,10 @@ export class LockerModel {
       d.staleAlarmed = true;
       e.events.push('dossier.loading_stale');
     }
+    // Each expired dossier's citizen is told by SMS, once the expiry has committed.
+    const expired = e.events.filter((x) => x === 'dossier.expired').length;
+    for (let i = 0; i < expired; i++) e.events.push('sms.sent');
+    e.notices = expired;
     return e;
   }
 

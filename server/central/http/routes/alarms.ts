@@ -11,7 +11,7 @@ export const alarmRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/api/v1/alarms',
-    { preHandler: readers, schema: { tags: ['alarms'], summary: 'Alarms, newest first (gap, broken, conflict, malformed)', security, querystring: AlarmQuery, response: { 200: AlarmList, ...errorReplies } } },
+    { preHandler: readers, schema: { tags: ['alarms'], summary: 'Alarms, newest first: about a trail (gap, broken, conflict, malformed) and the lockers\' own (closed when acknowledged at the locker)', security, querystring: AlarmQuery, response: { 200: AlarmList, ...errorReplies } } },
     async (request) => {
       const open = request.query.open === undefined ? undefined : request.query.open === 'true';
       return { alarms: (await listAlarms(ctx.db, { locker: request.query.locker, open })) as never[] };
