@@ -497,6 +497,14 @@ function renderCellDetails() {
   if (c.status === 'disabled' || c.status === 'fault') {
     actions.push(h('button', { type: 'button', class: 'btn', text: t('enable'), dataset: { action: 'enable' }, onclick: () => setService(n, true) }));
   }
+  // Repairs: unlock once more (a withdraw nobody opened in time, loading after a restart, a look
+  // inside), and release once staff have checked the compartment is empty.
+  if (c.status !== 'disabled') {
+    actions.push(h('button', { type: 'button', class: 'btn', text: t('unlockAgain'), dataset: { action: 'unlock' }, onclick: () => repairCompartment(n, 'unlock') }));
+  }
+  if ((c.status === 'occupied' || c.status === 'loading' || c.status === 'fault') && c.door === 'closed') {
+    actions.push(h('button', { type: 'button', class: 'btn danger', text: t('releaseEmpty'), dataset: { action: 'release' }, onclick: () => repairCompartment(n, 'release') }));
+  }
   box.replaceChildren(
     h('h3', { text: t('cellName', { n }) }),
     h(
@@ -509,6 +517,18 @@ function renderCellDetails() {
     ),
     ...actions,
   );
+}
+
+async function repairCompartment(n, action) {
+  const reason = askReason(t(action === 'unlock' ? 'unlockAgain' : 'releaseEmpty'));
+  if (reason === null) return;
+  const r = await session.call('POST', `/api/v1/compartments/${n}/${action}`, { reason });
+  if (r.status === 200) {
+    state.compartments.set(n, r.body);
+    toast(action === 'unlock' ? 'unlockedAgainOk' : 'releasedOk', { n });
+    renderGrid();
+    if (action === 'release') void refreshDossiers();
+  } else apiError(r);
 }
 
 async function setService(n, enable, reason) {

@@ -62,6 +62,7 @@ describe('reminder before the deadline', () => {
 
     // Neither more time nor a restart sends it again; the code from the first SMS still works.
     await later(HOUR, 60_000);
+    await t.locker.stop(); // one copy per data dir: the restart comes after the stop
     const again = await locker({ LOCKER_PICKUP_DAYS: '3', LOCKER_SMS_REMINDER_H: '24' }, t.dataDir);
     await sched.advance(60_000);
     await again.locker.sms.drain();

@@ -108,4 +108,29 @@ describe('staff console: repairs and alarms', () => {
     expect(events.find((e) => e.type === 'dossier.phone_corrected')!.data).toMatchObject({ reason: 'typed at the counter', to: '09******88' });
     expect(events.find((e) => e.type === 'dossier.phone_revealed')!.data).toEqual({ reason: 'call about the deadline' });
   });
+
+  it('finishes a withdraw nobody opened in time from the door details: unlock again, then release once checked', async () => {
+    t = await startLocker();
+    const token = await t.login('staff', 'clerk');
+    const n = await loadDossier(t, token, 'LATE-1', '0912000555');
+    await t.api('POST', '/api/v1/dossiers/LATE-1/withdraw', undefined, token);
+    t.clock.advance(60_000); // the withdraw's window has passed, nobody opened
+    const page = await consoleFor('clerk');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.locator(`#grid [data-number="${n}"]`).click();
+    const details = page.locator('#cell-details');
+    answerPrompts(page, ['the clerk was called away', 'looked inside: empty']);
+    const pulses = () => t!.sim.relayLog.filter((r) => r.energised && r.compartment === n).length;
+    const before = pulses();
+    await details.getByRole('button', { name: 'Unlock again' }).click();
+    await expect.poll(() => page.locator('#toast').textContent()).toBe(`Door ${n} is unlocked: open it now.`);
+    expect(pulses()).toBe(before + 1);
+    await details.getByRole('button', { name: 'Checked: it is empty' }).click();
+    await expect.poll(() => page.locator('#toast').textContent()).toBe(`Door ${n} is empty and free again.`);
+    const grid = (await t.api('GET', '/api/v1/compartments', undefined, token)).body.compartments;
+    expect(grid.find((c: { number: number }) => c.number === n).status).toBe('free');
+    const events = t.locker.ctx.audit.list(0, 1000).events;
+    expect(events.filter((e) => e.type === 'door.unlocked').at(-1)!.data).toEqual({ reason: 'the clerk was called away', purpose: 'staff' });
+    expect(events.find((e) => e.type === 'compartment.released')!).toMatchObject({ actor: 'staff:clerk', data: { reason: 'looked inside: empty', from: 'withdrawn' } });
+  });
 });
