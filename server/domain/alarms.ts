@@ -3,6 +3,7 @@
 // and indexed in `alarm_acks`, so every console, and the central office through the event stream,
 // sees the alarm as handled.
 import type { Store } from '../db/store.ts';
+import type { AuditEvent } from './audit-event.ts';
 import { ALARM_ACK_TYPE, ALARM_TYPES } from '../web/lib/alarm-types.js';
 import type { AuditLog } from './audit-log.ts';
 import { DomainError } from './errors.ts';
@@ -16,16 +17,8 @@ export interface AlarmAck {
   seq: number;
 }
 
-export interface AlarmView {
-  seq: number;
-  at: string;
-  type: string;
-  actor: string;
-  compartment?: number;
-  dossier?: string;
-  data?: Record<string, unknown>;
-  ack: AlarmAck | null;
-}
+/** An alarm is its audit event (without the chain fields) and, once handled, its acknowledgement. */
+export type AlarmView = Omit<AuditEvent, 'id' | 'prevHash' | 'hash'> & { ack: AlarmAck | null };
 
 interface AlarmRow {
   seq: number;
