@@ -90,7 +90,7 @@ function mayChange(req: Req): boolean {
     case 'POST /api/v1/dossiers/{code}/withdraw':
     case 'POST /api/v1/dossiers/{code}/resend':
       // These take no body: whatever one carries is ignored, as the contract says "body: none".
-      return staff && live.codes.includes(p('code'));
+      return staff && isLiveCode(p('code'));
     case 'POST /api/v1/compartments/{number}/disable':
       return staff && compartment(p('number')) && (b === undefined || (isPlainObject(b) && keysExactly(b, [], ['reason']) && (b.reason === undefined || (typeof b.reason === 'string' && b.reason.length <= 200))));
     case 'POST /api/v1/compartments/{number}/enable':
@@ -100,6 +100,22 @@ function mayChange(req: Req): boolean {
     case 'DELETE /api/v1/session':
       // Logging out ends the caller's own session, whatever else the request carries.
       return role !== null;
+    // Repairs and account actions: their schemas decide what is valid, and each 2xx is an audited
+    // change by a role allowed to make it. Anything invalid must still answer 4xx and change nothing.
+    case 'POST /api/v1/compartments/{number}/unlock':
+    case 'POST /api/v1/compartments/{number}/release':
+    case 'POST /api/v1/dossiers/{code}/phone':
+    case 'POST /api/v1/dossiers/{code}/extend':
+    case 'POST /api/v1/dossiers/{code}/reveal-phone':
+    case 'POST /api/v1/dossiers/search':
+    case 'POST /api/v1/alarms/{seq}/ack':
+      return staff;
+    case 'POST /api/v1/users':
+    case 'POST /api/v1/users/{name}/password':
+    case 'POST /api/v1/users/{name}/disable':
+    case 'POST /api/v1/users/{name}/enable':
+    case 'POST /api/v1/users/{name}/unlock':
+      return role === 'admin';
     case 'POST /api/v1/pickups/resend': {
       const phone = isPlainObject(b) && keysExactly(b, ['phone']) ? phoneOracle(b.phone) : null;
       return phone !== null && live.phones.includes(phone);
@@ -109,9 +125,13 @@ function mayChange(req: Req): boolean {
   }
 }
 
-/** Doors a request may unlock: only staff loading or withdrawing. */
+/** Dossier codes are one dossier whatever their case. */
+const isLiveCode = (code: string) => live.codes.some((c) => c.toLowerCase() === code.toLowerCase());
+
+/** Doors a request may unlock: only staff loading, withdrawing or unlocking again. */
 const mayUnlock = (req: Req) =>
-  mayChange(req) && ['POST /api/v1/dossiers', 'POST /api/v1/dossiers/{code}/withdraw'].includes(`${req.route.method} ${req.route.template}`);
+  mayChange(req) &&
+  ['POST /api/v1/dossiers', 'POST /api/v1/dossiers/{code}/withdraw', 'POST /api/v1/compartments/{number}/unlock'].includes(`${req.route.method} ${req.route.template}`);
 
 // ---- generators -------------------------------------------------------------------------------
 
@@ -162,7 +182,7 @@ function paramSample(name: string, auth: Auth): fc.Arbitrary<{ raw: string; enco
       fc.oneof(
         weirdStrings,
         fc.constantFrom(...live.codes).chain((c) => disguised(c)),
-        fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/).filter((c) => !live.codes.includes(c)),
+        fc.stringMatching(/^[A-Za-z0-9._-]{1,20}$/).filter((c) => !isLiveCode(c)),
         // A live code itself only for someone who must not act on it.
         ...(staff ? [] : [fc.constantFrom(...live.codes)]),
       ),
