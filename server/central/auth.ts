@@ -5,9 +5,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { MIN_PASSWORD, USERNAME_PATTERN } from '../domain/auth-service.ts';
 import { DomainError } from '../domain/errors.ts';
+import { LOGIN_LIMITS, LoginGuard, ipKey, userKey, type LoginLimits } from '../domain/login-guard.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from '../domain/passwords.ts';
+import { CachedLoginCounters } from './login-counters.ts';
 import type { Clock } from '../domain/ports.ts';
-import type { CentralDb, Sql } from './db/sql.ts';
+import type { CentralDb } from './db/sql.ts';
 
 export const CENTRAL_ROLES = ['auditor', 'admin'] as const;
 export type CentralRole = (typeof CENTRAL_ROLES)[number];
@@ -17,20 +19,22 @@ export interface CentralPrincipal {
   role: CentralRole;
 }
 
-const USER_FAILURES = 5;
-const IP_FAILURES = 20;
-const FAILURE_WINDOW_MS = 15 * 60_000;
-const BLOCK_MS = 15 * 60_000;
-
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export class CentralAuth {
+  private readonly counters: CachedLoginCounters;
+  private readonly guard: LoginGuard;
+
   constructor(
     private readonly db: CentralDb,
     private readonly clock: Clock,
     private readonly sessionTtlMs: number,
     private readonly log: Logger,
-  ) {}
+    limits: LoginLimits = LOGIN_LIMITS,
+  ) {
+    this.counters = new CachedLoginCounters(db, clock, limits, log);
+    this.guard = new LoginGuard(this.counters, clock, limits);
+  }
 
   async addUser(username: string, role: CentralRole, password: string): Promise<void> {
     if (!new RegExp(USERNAME_PATTERN).test(username)) throw new DomainError(400, 'invalid_username', 'A username is 1-64 letters, digits, ".", "-" or "_".');
@@ -46,33 +50,33 @@ export class CentralAuth {
   }
 
   async login(username: string, password: string, ip: string): Promise<{ token: string; role: CentralRole; expiresAt: string }> {
-    const now = this.clock.now();
-    const keys = [`user:${username}`, `ip:${ip}`];
-    const blocked = await this.db.all<{ blocked_until: number }>(
-      'SELECT blocked_until FROM login_failures WHERE key IN (:a, :b) AND blocked_until > :now',
-      { a: keys[0], b: keys[1], now },
-    );
-    if (blocked.length > 0) {
-      const wait = Math.ceil((Math.max(...blocked.map((b) => b.blocked_until)) - now) / 1000);
-      throw new DomainError(429, 'throttled', `Too many failed logins. Try again in ${wait} seconds.`, { 'retry-after': String(wait) });
+    // What another instance or an earlier run wrote about these keys, before the synchronous step.
+    await this.counters.load([userKey(username), ipKey(ip)]);
+    const attempt = this.guard.begin(username, ip);
+    let user: { username: string; role: CentralRole; password_hash: string } | undefined;
+    let ok = false;
+    try {
+      user = await this.db.get<{ username: string; role: CentralRole; password_hash: string }>(
+        'SELECT username, role, password_hash FROM users WHERE username = :username',
+        { username },
+      );
+      ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
+    } catch (err) {
+      this.guard.abandoned(attempt);
+      throw err;
     }
-    const user = await this.db.get<{ username: string; role: CentralRole; password_hash: string }>(
-      'SELECT username, role, password_hash FROM users WHERE username = :username',
-      { username },
-    );
-    const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
     if (!user || !ok) {
-      await this.db.tx(async (q) => {
-        await noteFailure(q, keys[0], USER_FAILURES, now);
-        await noteFailure(q, keys[1], IP_FAILURES, now);
-      });
-      this.log.info({ username: username.slice(0, 64) }, 'login failed');
+      this.guard.failed(attempt);
+      // An unknown name is often a password typed into the name field: it is not logged.
+      this.log.info(user ? { username: user.username } : { unknownUser: true }, 'login failed');
       throw new DomainError(401, 'invalid_credentials', 'Wrong username or password.');
     }
+    this.guard.succeeded(attempt);
+    const now = this.clock.now();
     const token = randomBytes(32).toString('base64url');
     const expiresAt = now + this.sessionTtlMs;
+    await this.counters.flushed();
     await this.db.tx(async (q) => {
-      await q.run('DELETE FROM login_failures WHERE key = :key', { key: keys[0] });
       await q.run('DELETE FROM sessions WHERE expires_at <= :now', { now });
       await q.run(
         'INSERT INTO sessions (token_hash, username, role, created_at, expires_at) VALUES (:th, :username, :role, :now, :exp)',
@@ -94,17 +98,4 @@ export class CentralAuth {
   async logout(token: string): Promise<void> {
     await this.db.run('DELETE FROM sessions WHERE token_hash = :th', { th: tokenHash(token) });
   }
-}
-
-async function noteFailure(q: Sql, key: string, limit: number, now: number): Promise<void> {
-  const row = await q.get<{ count: number; first_at: number }>('SELECT count, first_at FROM login_failures WHERE key = :key', { key });
-  const fresh = !row || now - row.first_at > FAILURE_WINDOW_MS;
-  const count = fresh ? 1 : row.count + 1;
-  const firstAt = fresh ? now : row.first_at;
-  const blocked = count >= limit ? now + BLOCK_MS : 0;
-  await q.run(
-    `INSERT INTO login_failures (key, count, first_at, blocked_until) VALUES (:key, :count, :first, :blocked)
-     ON CONFLICT (key) DO UPDATE SET count = excluded.count, first_at = excluded.first_at, blocked_until = excluded.blocked_until`,
-    { key, count, first: firstAt, blocked },
-  );
 }

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Store } from '../db/store.ts';
 import type { AuditLog } from './audit-log.ts';
 import { DomainError } from './errors.ts';
+import { LOGIN_LIMITS, LoginGuard, type LoginCounterStore, type LoginLimits } from './login-guard.ts';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.ts';
 import type { Clock } from './ports.ts';
 
@@ -39,11 +40,6 @@ export const MIN_PASSWORD = 8;
 /** The login form takes up to this many characters: a longer password could never be typed in. */
 export const MAX_PASSWORD = 256;
 
-const USER_FAILURES = 5;
-const IP_FAILURES = 20;
-const FAILURE_WINDOW_MS = 15 * 60_000;
-const BLOCK_MS = 15 * 60_000;
-
 function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD) throw new DomainError(400, 'weak_password', `A password has at least ${MIN_PASSWORD} characters.`);
   if (password.length > MAX_PASSWORD) throw new DomainError(400, 'weak_password', `A password has at most ${MAX_PASSWORD} characters.`);
@@ -54,13 +50,16 @@ const tokenHash = (token: string) => createHash('sha256').update(token).digest('
 export class AuthService {
   // Every staff request checks its token: prepared once, not per request.
   private readonly selectSession;
+  private readonly guard: LoginGuard;
 
   constructor(
     private readonly store: Store,
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly sessionTtlMs: number,
+    limits: LoginLimits = LOGIN_LIMITS,
   ) {
+    this.guard = new LoginGuard(sqliteLoginCounters(store), clock, limits);
     // The join makes a disabled account's tokens stop at the next request, even one issued
     // between the disable and the deletion of its sessions.
     this.selectSession = store.db.prepare<[string, number], Principal>(
@@ -169,45 +168,52 @@ export class AuthService {
   }
 
   async login(username: string, password: string, ip: string): Promise<{ token: string; role: Role; expiresAt: string; expiresIn: number }> {
-    const now = this.clock.now();
-    const keys = [`user:${username}`, `ip:${ip}`];
-    const blockedUntil = Math.max(...keys.map((k) => this.blockedUntil(k, now)));
-    if (blockedUntil > now) {
-      const wait = Math.ceil((blockedUntil - now) / 1000);
-      throw new DomainError(429, 'throttled', `Too many failed logins. Try again in ${wait} seconds.`, { 'retry-after': String(wait) });
+    // Counted and checked before the hash, in one synchronous step: see LoginGuard.
+    const attempt = this.store.tx(() => this.guard.begin(username, ip));
+    let user: { username: string; role: Role; password_hash: string; disabled_at: number | null } | undefined;
+    let ok = false;
+    try {
+      user = this.store.db
+        .prepare<[string], { username: string; role: Role; password_hash: string; disabled_at: number | null }>(
+          'SELECT username, role, password_hash, disabled_at FROM users WHERE username = ?',
+        )
+        .get(username);
+      ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
+    } catch (err) {
+      this.store.tx(() => this.guard.abandoned(attempt));
+      throw err;
     }
-    const user = this.store.db
-      .prepare<[string], { username: string; role: Role; password_hash: string; disabled_at: number | null }>(
-        'SELECT username, role, password_hash, disabled_at FROM users WHERE username = ?',
-      )
-      .get(username);
-    const ok = await verifyPassword(password, user?.password_hash ?? DUMMY_HASH);
+    const now = this.clock.now();
     // A disabled account is told so only to someone who knows its password; a wrong password
     // counts as a failure either way.
     if (user && ok && user.disabled_at !== null) {
-      this.audit.append({ type: 'login.refused', actor: 'system', data: { username: user.username, reason: 'disabled' } });
+      this.store.tx(() => {
+        this.guard.succeeded(attempt);
+        this.audit.append({ type: 'login.refused', actor: 'system', data: { username: user.username, reason: 'disabled' } });
+      });
       throw new DomainError(401, 'account_disabled', 'This account is disabled. Ask an administrator.');
     }
     if (!user || !ok) {
       this.store.tx(() => {
-        this.noteFailure(keys[0], USER_FAILURES, now);
-        this.noteFailure(keys[1], IP_FAILURES, now);
-        this.audit.append({ type: 'login.failed', actor: 'system', data: { username: username.slice(0, 64) } });
+        this.guard.failed(attempt);
+        // An unknown name is often a password typed into the name field: it is not kept.
+        this.audit.append({ type: 'login.failed', actor: 'system', data: user ? { username: user.username } : { unknownUser: true } });
       });
       throw new DomainError(401, 'invalid_credentials', 'Wrong username or password.');
     }
     const token = randomBytes(32).toString('base64url');
     const expiresAt = now + this.sessionTtlMs;
+    const known = user;
     this.store.tx(() => {
-      this.store.db.prepare('DELETE FROM login_failures WHERE key = ?').run(keys[0]);
+      this.guard.succeeded(attempt);
       this.store.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
       this.store.db
         .prepare('INSERT INTO sessions (token_hash, username, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-        .run(tokenHash(token), user.username, user.role, now, expiresAt);
-      this.audit.append({ type: 'login.succeeded', actor: `staff:${user.username}`, data: { role: user.role } });
+        .run(tokenHash(token), known.username, known.role, now, expiresAt);
+      this.audit.append({ type: 'login.succeeded', actor: `staff:${known.username}`, data: { role: known.role } });
     });
     // expiresIn lets a browser whose clock differs from the locker's keep the same deadline.
-    return { token, role: user.role, expiresAt: new Date(expiresAt).toISOString(), expiresIn: Math.floor(this.sessionTtlMs / 1000) };
+    return { token, role: known.role, expiresAt: new Date(expiresAt).toISOString(), expiresIn: Math.floor(this.sessionTtlMs / 1000) };
   }
 
   authenticate(token: string): Principal | null {
@@ -223,17 +229,28 @@ export class AuthService {
     const row = this.store.db.prepare<[string], { blocked_until: number }>('SELECT blocked_until FROM login_failures WHERE key = ?').get(key);
     return row && row.blocked_until > now ? row.blocked_until : 0;
   }
+}
 
-  private noteFailure(key: string, limit: number, now: number): void {
-    const db = this.store.db;
-    const row = db.prepare<[string], { count: number; first_at: number }>('SELECT count, first_at FROM login_failures WHERE key = ?').get(key);
-    const fresh = !row || now - row.first_at > FAILURE_WINDOW_MS;
-    const count = fresh ? 1 : row.count + 1;
-    const firstAt = fresh ? now : row.first_at;
-    const blocked = count >= limit ? now + BLOCK_MS : 0;
-    db.prepare(
-      `INSERT INTO login_failures (key, count, first_at, blocked_until) VALUES (?, ?, ?, ?)
-       ON CONFLICT(key) DO UPDATE SET count = excluded.count, first_at = excluded.first_at, blocked_until = excluded.blocked_until`,
-    ).run(key, count, firstAt, blocked);
-  }
+/** The locker keeps its login counters in SQLite, so a restart resets no block. */
+function sqliteLoginCounters(store: Store): LoginCounterStore {
+  const select = store.db.prepare<[string], { count: number; first_at: number; blocked_until: number }>(
+    'SELECT count, first_at, blocked_until FROM login_failures WHERE key = ?',
+  );
+  const upsert = store.db.prepare(
+    `INSERT INTO login_failures (key, count, first_at, blocked_until) VALUES (?, ?, ?, ?)
+     ON CONFLICT(key) DO UPDATE SET count = excluded.count, first_at = excluded.first_at, blocked_until = excluded.blocked_until`,
+  );
+  const remove = store.db.prepare('DELETE FROM login_failures WHERE key = ?');
+  return {
+    get(key) {
+      const r = select.get(key);
+      return r ? { count: r.count, firstAt: r.first_at, blockedUntil: r.blocked_until } : undefined;
+    },
+    put(key, c) {
+      upsert.run(key, c.count, c.firstAt, c.blockedUntil);
+    },
+    delete(key) {
+      remove.run(key);
+    },
+  };
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLocker, type TestLocker } from '../helpers/locker.ts';
+import { loginStorm } from '../helpers/login-storm.ts';
 
 let t: TestLocker;
 afterEach(async () => {
@@ -34,6 +35,56 @@ describe('staff sessions', () => {
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(0);
     t.clock.advance(16 * 60_000);
     expect((await t.api('POST', '/api/v1/session', { username: 'lan', password: 'correct horse' })).status).toBe(200);
+  });
+});
+
+describe('parallel password guessing', () => {
+  it('checks at most 5 wrong passwords per account whatever the concurrency, and the right one is refused once blocked', async () => {
+    t = await startLocker();
+    await t.locker.ctx.auth.addUser('admin1', 'admin', 'the right password');
+    const storm = await loginStorm((m, p, b) => t.api(m, p, b), (i) => ({ username: 'admin1', password: `guess-${i}` }), { rounds: 10, perRound: 50 });
+    // Ten rounds are enough to reach the limit, never to pass it.
+    expect(storm.checked).toBe(5);
+    expect(storm.admitted + storm.other).toBe(0);
+    expect(storm.throttled + storm.busy + storm.checked).toBe(500);
+    const right = await t.api('POST', '/api/v1/session', { username: 'admin1', password: 'the right password' });
+    expect(right.status).toBe(429);
+    // Every check the storm got is in the trail; nothing else was hashed.
+    const failed = t.locker.ctx.audit.list(0, 10_000).events.filter((e) => e.type === 'login.failed');
+    expect(failed).toHaveLength(storm.checked);
+  });
+
+  it('checks at most 20 wrong passwords per address across any names', async () => {
+    t = await startLocker();
+    await t.locker.ctx.auth.addUser('lan', 'staff', 'correct horse');
+    const storm = await loginStorm((m, p, b) => t.api(m, p, b), (i) => ({ username: `name${i}`, password: `guess-${i}` }), { rounds: 20, perRound: 25 });
+    expect(storm.checked).toBe(20);
+    expect(storm.admitted + storm.other).toBe(0);
+    expect((await t.api('POST', '/api/v1/session', { username: 'lan', password: 'correct horse' })).status).toBe(429);
+  });
+
+  it('runs at most 4 password hashes at once and answers the rest 429 busy, counting nothing for them', async () => {
+    t = await startLocker();
+    await t.locker.ctx.auth.addUser('lan', 'staff', 'correct horse');
+    const answers = await Promise.all(Array.from({ length: 12 }, (_v, i) => t.api('POST', '/api/v1/session', { username: `u${i}`, password: 'whatever-1' })));
+    const busy = answers.filter((a) => a.status === 429 && a.body.error === 'busy');
+    expect(answers.filter((a) => a.status === 401).length).toBeLessThanOrEqual(4);
+    expect(busy.length).toBeGreaterThanOrEqual(8);
+    expect(busy[0].headers.get('retry-after')).toBe('1');
+    // The address was charged only for what was checked: the right password still gets in.
+    expect((await t.api('POST', '/api/v1/session', { username: 'lan', password: 'correct horse' })).status).toBe(200);
+  });
+
+  it('keeps no name typed for an unknown account in login.failed, and the name of a known one', async () => {
+    t = await startLocker();
+    await t.locker.ctx.auth.addUser('lan', 'staff', 'correct horse');
+    await t.api('POST', '/api/v1/session', { username: 'correcthorse99', password: 'whatever-1' });
+    await t.api('POST', '/api/v1/session', { username: 'lan', password: 'wrong password' });
+    const failed = t.locker.ctx.audit.list(0, 1000).events.filter((e) => e.type === 'login.failed');
+    expect(failed.map((e) => e.data)).toEqual([{ unknownUser: true }, { username: 'lan' }]);
+    // Nowhere in the stored trail, which is what goes to the central office.
+    const rows = t.locker.ctx.store.db.prepare('SELECT * FROM audit_events').all();
+    expect(JSON.stringify(rows)).not.toContain('correcthorse99');
   });
 });
 
