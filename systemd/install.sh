@@ -348,6 +348,105 @@ LOCKER_SMS=file
 EOF
 }
 
+# --- HTTPS: a local CA of this host, and a server certificate it signs ---
+# Made once and kept: the office PCs trust the CA, so it must outlive re-installs and upgrades.
+# Only a missing, expired or foreign server certificate is issued again, from the same CA.
+TLS=$CONF/tls
+tls_host() { # the target's own name, not the name of the machine running a --root install
+  local h
+  h=$(head -1 "$(r /etc/hostname)" 2>/dev/null | tr -d ' \t\r') || true
+  printf '%s' "${h:-$(hostname)}"
+}
+tls_ips() { # addresses the office PCs reach it on; an image's are unknown from here
+  local ips=127.0.0.1 ip
+  if [ -z "$ROOT" ]; then
+    for ip in $(hostname -I 2>/dev/null); do [ "$ip" = 127.0.0.1 ] || ips="$ips $ip"; done
+  fi
+  printf '%s' "$ips"
+}
+tls_openssl_conf() { # host ips -> $TMPD/tls.cnf
+  local san="DNS:$1,DNS:$1.local" ip
+  for ip in $2; do san="$san,IP:$ip"; done
+  cat >"$TMPD/tls.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = $1
+[ca_ext]
+basicConstraints = critical,CA:TRUE,pathlen:0
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server_ext]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = $san
+EOF
+}
+do_ca() { # host
+  local d=$TMPD/ca
+  mkdir -m 700 "$d"
+  (umask 077 && openssl req -x509 -config "$TMPD/tls.cnf" -extensions ca_ext -newkey rsa:3072 -nodes -days 3650 \
+    -subj "/CN=Locker CA $1" -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null)
+  install -m 644 -o 0 -g 0 "$d/ca.crt" "$(r "$TLS/ca.crt.new")"
+  install -m 600 -o 0 -g 0 "$d/ca.key" "$(r "$TLS/ca.key")"
+  mv -T "$(r "$TLS/ca.crt.new")" "$(r "$TLS/ca.crt")"
+}
+do_server_cert() { # host
+  local d=$TMPD/srv ids
+  ids=$(owner_ids "root:$SVC_USER")
+  mkdir -m 700 "$d"
+  (umask 077 && openssl req -new -config "$TMPD/tls.cnf" -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null)
+  openssl x509 -req -in "$d/server.csr" -CA "$(r "$TLS/ca.crt")" -CAkey "$(r "$TLS/ca.key")" -set_serial "0x$(openssl rand -hex 16)" \
+    -days 825 -extfile "$TMPD/tls.cnf" -extensions server_ext -out "$d/server.crt" 2>/dev/null
+  install -m 640 -o "${ids%%:*}" -g "${ids#*:}" "$d/server.key" "$(r "$TLS/server.key")"
+  install -m 644 -o 0 -g 0 "$d/server.crt" "$(r "$TLS/server.crt")"
+}
+server_cert_ok() {
+  [ -f "$(r "$TLS/server.crt")" ] && [ -f "$(r "$TLS/server.key")" ] &&
+    openssl x509 -in "$(r "$TLS/server.crt")" -noout -checkend 86400 >/dev/null 2>&1 &&
+    openssl verify -CAfile "$(r "$TLS/ca.crt")" "$(r "$TLS/server.crt")" >/dev/null 2>&1
+}
+ensure_tls() { # env file, variable prefix (LOCKER or CENTRAL)
+  local env=$1 p=$2 cert host ips fp
+  cert=$(env_value "$env" "${p}_TLS_CERT")
+  # A certificate from elsewhere, already configured, is the technician's: left as it is.
+  if [ -n "$cert" ] && [ "$cert" != "$TLS/server.crt" ]; then
+    say "HTTPS with the configured ${p}_TLS_CERT=$cert (no local CA made)"
+    return 0
+  fi
+  command -v openssl >/dev/null 2>&1 || die "openssl is needed to make the HTTPS certificate: apt-get install openssl"
+  host=$(tls_host)
+  ips=$(tls_ips)
+  tls_openssl_conf "$host" "$ips"
+  ensure_dir "$TLS" 750 "root:$SVC_USER"
+  if [ ! -f "$(r "$TLS/ca.crt")" ] || [ ! -f "$(r "$TLS/ca.key")" ]; then
+    act "make local CA $TLS/ca.crt (key ca.key mode=600 owner=root:root)" do_ca "$host"
+    act "issue server certificate $TLS/server.crt for $host, $host.local, ${ips// /, } (key server.key mode=640 owner=root:$SVC_USER)" do_server_cert "$host"
+    RESTART=1
+  elif ! server_cert_ok; then
+    act "issue server certificate $TLS/server.crt for $host, $host.local, ${ips// /, } from the existing CA (key server.key mode=640 owner=root:$SVC_USER)" do_server_cert "$host"
+    RESTART=1
+  else
+    [ "$(stat_of "$(r "$TLS/ca.key")")" = "600 root:root" ] || act "chmod $TLS/ca.key mode=600 owner=root:root" do_chmod "$TLS/ca.key" 600 root:root
+    [ "$(stat_of "$(r "$TLS/server.key")")" = "640 root:$SVC_USER" ] || act "chmod $TLS/server.key mode=640 owner=root:$SVC_USER" do_chmod "$TLS/server.key" 640 "root:$SVC_USER"
+  fi
+  if ! grep -q "^${p}_TLS_CERT=" "$(r "$env")" 2>/dev/null && ! grep -q "^${p}_TLS_KEY=" "$(r "$env")" 2>/dev/null; then
+    act "set ${p}_TLS_CERT and ${p}_TLS_KEY in $env" \
+      sh -c 'printf "%s_TLS_CERT=%s\n%s_TLS_KEY=%s\n" "$1" "$2" "$1" "$3" >>"$4"' - "$p" "$TLS/server.crt" "$TLS/server.key" "$(r "$env")"
+    RESTART=1
+  fi
+  if [ -f "$(r "$TLS/ca.crt")" ]; then
+    fp=$(openssl x509 -in "$(r "$TLS/ca.crt")" -noout -fingerprint -sha256 | sed 's/^[^=]*=//')
+    say "HTTPS: trust $TLS/ca.crt on each office PC. Its SHA-256 fingerprint: $fp"
+    say "  Windows: copy ca.crt over, check the fingerprint (certutil -dump ca.crt, line Cert Hash(sha256)), then double-click it,"
+    say "  Install Certificate, Local Machine, \"Trusted Root Certification Authorities\"; or as administrator: certutil -addstore -f Root ca.crt"
+  fi
+}
+
 install_locker() {
   local doors port kiosk_env
   ensure_user "$SVC_USER" "$DATA" gpio,dialout
@@ -362,6 +461,7 @@ install_locker() {
   fi
   doors=${DOORS:-$(env_value "$CONF/locker.env" LOCKER_DOORS)}
   doors=${doors:-gpiod}
+  ensure_tls "$CONF/locker.env" LOCKER
 
   install_app
   install_unit locker.service
@@ -388,9 +488,14 @@ install_locker() {
     ensure_file "$UNITS/pam-locker-kiosk" /etc/pam.d/locker-kiosk 644 root:root || true
     port=$(env_value "$CONF/locker.env" LOCKER_PORT)
     port=${port:-8080}
+    # With HTTPS the screen uses the plain-HTTP listener that only this host can reach.
+    if [ -n "$(env_value "$CONF/locker.env" LOCKER_TLS_CERT)" ]; then
+      port=$(env_value "$CONF/locker.env" LOCKER_LOOPBACK_PORT)
+      port=${port:-8081}
+    fi
     kiosk_env="$TMPD/kiosk.env"
     {
-      echo "# Written by install.sh from LOCKER_PORT; the kiosk screen shows this page."
+      echo "# Written by install.sh from LOCKER_PORT (LOCKER_LOOPBACK_PORT with HTTPS); the kiosk screen shows this page."
       echo "LOCKER_KIOSK_URL=http://127.0.0.1:$port/"
       echo "LOCKER_KIOSK_BROWSER=$(kiosk_browser)"
     } >"$kiosk_env"
@@ -460,6 +565,7 @@ CENTRAL_MQTT_URL=
 #CENTRAL_DATABASE_URL=postgres://locker@localhost/locker_central
 EOF
   ensure_config "$TMPD/central.env" "$CONF/central.env" 640 "root:$SVC_USER"
+  ensure_tls "$CONF/central.env" CENTRAL
   install_app
   install_unit locker-central.service
   ensure_file "$UNITS/journald-locker.conf" /etc/systemd/journald.conf.d/locker.conf 644 root:root || true
@@ -511,6 +617,11 @@ wait_healthy() {
   local port i
   port=$(env_value "$CONF/locker.env" LOCKER_PORT)
   port=${port:-8080}
+  # With HTTPS, plain HTTP answers only on the kiosk's loopback listener.
+  if [ -n "$(env_value "$CONF/locker.env" LOCKER_TLS_CERT)" ]; then
+    port=$(env_value "$CONF/locker.env" LOCKER_LOOPBACK_PORT)
+    port=${port:-8081}
+  fi
   for i in $(seq 1 60); do
     if "$NODE_BIN" -e "fetch('http://127.0.0.1:$port/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" 2>/dev/null; then
       say "locker is up: http://127.0.0.1:$port/healthz answers"
@@ -565,7 +676,8 @@ else
   check_node
   if [ "$ROLE" = locker ]; then
     pkgs=(gpiod g++ make python3)
-    [ "$KIOSK" = 1 ] && pkgs+=(cage "$(basename "$(kiosk_browser)")")
+    # espeak-ng renders the kiosk's spoken prompts when the release is built (npm run build).
+    [ "$KIOSK" = 1 ] && pkgs+=(cage "$(basename "$(kiosk_browser)")" espeak-ng)
     ensure_packages "${pkgs[@]}"
     install_locker
   else

@@ -1,7 +1,7 @@
 // systemd/install.sh for real, as root, in a throwaway copy of this machine
 // (test/systemd/throwaway-root.sh: a private mount namespace with a copy-on-write overlay of /,
 // chrooted). Users, groups, modes, the release with production dependencies only, enabled
-// units, the CLI wrapper, the installed app actually serving, a second run that changes
+// units, the CLI wrapper, the local CA and HTTPS certificate, the installed app actually serving, a second run that changes
 // nothing, an update that backs up first and keeps the data, uninstall and purge.
 // systemctl inside a chroot enables units but starts nothing, like on a fresh image.
 //
@@ -94,6 +94,29 @@ describe.skipIf(!enabled)('install.sh in a throwaway root', () => {
     expect(sh('test -e /opt/locker/app/node_modules/vitest || test -e /opt/locker/app/node_modules/typescript || test -e /opt/locker/app/test').code).toBe(1);
     expect(ok('id -nG locker-kiosk').trim().split(' ')).toEqual(expect.arrayContaining(['video', 'render', 'input']));
 
+    // --- HTTPS: a local CA and a server certificate for this host, configured, the kiosk on loopback ---
+    expect(ok('stat -c "%a %U:%G %n" /etc/locker/tls /etc/locker/tls/ca.key /etc/locker/tls/ca.crt /etc/locker/tls/server.key /etc/locker/tls/server.crt').trim().split('\n')).toEqual([
+      '750 root:locker /etc/locker/tls',
+      '600 root:root /etc/locker/tls/ca.key',
+      '644 root:root /etc/locker/tls/ca.crt',
+      '640 root:locker /etc/locker/tls/server.key',
+      '644 root:root /etc/locker/tls/server.crt',
+    ]);
+    const host = ok('hostname').trim();
+    const sans = ok('openssl x509 -in /etc/locker/tls/server.crt -noout -ext subjectAltName');
+    expect(sans).toContain(`DNS:${host}, DNS:${host}.local, IP Address:127.0.0.1`);
+    // openssl prints IPv6 addresses written out in full: compare them in one canonical form.
+    const canon = (ip: string) => (ip.includes(':') ? new URL(`http://[${ip}]/`).hostname : ip);
+    const sanIps = [...sans.matchAll(/IP Address:([0-9A-Fa-f:.]+)/g)].map((m) => canon(m[1]));
+    expect(sanIps).toEqual(expect.arrayContaining(ok('hostname -I').trim().split(/\s+/).filter(Boolean).map(canon)));
+    ok('openssl verify -CAfile /etc/locker/tls/ca.crt /etc/locker/tls/server.crt');
+    expect(ok('grep -E "^LOCKER_TLS_(CERT|KEY)=" /etc/locker/locker.env').trim().split('\n')).toEqual(['LOCKER_TLS_CERT=/etc/locker/tls/server.crt', 'LOCKER_TLS_KEY=/etc/locker/tls/server.key']);
+    expect(ok('grep ^LOCKER_KIOSK_URL= /etc/locker/kiosk.env').trim()).toBe('LOCKER_KIOSK_URL=http://127.0.0.1:8081/');
+    const fingerprint = ok("openssl x509 -in /etc/locker/tls/ca.crt -noout -fingerprint -sha256 | sed 's/^[^=]*=//'").trim();
+    expect(fingerprint).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(first).toContain(`Its SHA-256 fingerprint: ${fingerprint}`);
+    expect(first).toContain('certutil -addstore -f Root ca.crt');
+
     // --- the installed app works as the service's user, with the installed settings, from the bundle its unit runs ---
     // --init: systemctl started nothing in the chroot, so the service has not made its database yet.
     const add = ok('printf "a long admin password\\n" | locker user add amin --role admin --password-stdin --init 2>&1');
@@ -102,16 +125,20 @@ describe.skipIf(!enabled)('install.sh in a throwaway root', () => {
       [
         'cd /opt/locker/app',
         // setpriv execs (runuser would stay in between and answer SIGTERM with its own 143).
-        'setpriv --reuid=locker --regid=locker --init-groups env LOCKER_DATA_DIR=/var/lib/locker LOCKER_MAP=/etc/locker/locker-map.json LOCKER_DOORS=sim LOCKER_HOST=127.0.0.1 LOCKER_PORT=0 TMPDIR=/tmp node server/dist/main.js > /tmp/run.log 2>&1 &',
+        // The service's user reads the installed key; the office PCs' view is curl trusting only the CA.
+        'setpriv --reuid=locker --regid=locker --init-groups env LOCKER_DATA_DIR=/var/lib/locker LOCKER_MAP=/etc/locker/locker-map.json LOCKER_DOORS=sim LOCKER_HOST=127.0.0.1 LOCKER_PORT=0 LOCKER_LOOPBACK_PORT=0 LOCKER_TLS_CERT=/etc/locker/tls/server.crt LOCKER_TLS_KEY=/etc/locker/tls/server.key TMPDIR=/tmp node server/dist/main.js > /tmp/run.log 2>&1 &',
         'pid=$!',
         'for i in $(seq 1 300); do grep -q "is listening on" /tmp/run.log && break; sleep 0.2; done',
-        'url=$(grep -o "http://127.0.0.1:[0-9]*" /tmp/run.log | head -1)',
-        'node -e "fetch(\'$url/healthz\').then(r => r.json()).then(j => console.log(\'health \' + j.status))"',
+        'url=$(grep -o "https://127.0.0.1:[0-9]*" /tmp/run.log | head -1)',
+        'echo "health $(curl -sS --cacert /etc/locker/tls/ca.crt "$url/healthz" | node -p "JSON.parse(require(\'fs\').readFileSync(0)).status")"',
+        'port=${url##*:}; h=$(hostname)',
+        'curl -sS -o /dev/null -w "by name %{http_code}\\n" --cacert /etc/locker/tls/ca.crt --resolve "$h.local:$port:127.0.0.1" "https://$h.local:$port/healthz"',
         'kill -TERM $pid; wait $pid; echo "exit $?"',
       ].join('\n'),
       120_000,
     );
     expect(served).toContain('health ok');
+    expect(served).toContain('by name 200');
     expect(served).toContain('exit 0');
     // Files the CLI and the service create belong to the service's user (the data dir is 0700).
     expect(ok('stat -c "%U %n" /var/lib/locker/locker.db /var/lib/locker/secrets.json').trim().split('\n')).toEqual(['locker /var/lib/locker/locker.db', 'locker /var/lib/locker/secrets.json']);
@@ -121,6 +148,7 @@ describe.skipIf(!enabled)('install.sh in a throwaway root', () => {
     const again = ok('/src/systemd/install.sh 2>&1');
     expect(again).not.toMatch(/^install: (write|mkdir|chmod|release|link|useradd|usermod|groupadd|remove|systemctl enable)/m);
     expect(again).toContain('install: nothing to change');
+    expect(again).toContain(`Its SHA-256 fingerprint: ${fingerprint}`);
 
     // --- the technician's config survives; an update backs up first, keeps the data, keeps the previous release ---
     ok("sed -i 's/^LOCKER_ID=.*/LOCKER_ID=hcm-q1-07/' /etc/locker/locker.env");
@@ -135,6 +163,15 @@ describe.skipIf(!enabled)('install.sh in a throwaway root', () => {
     expect(ok('grep ^LOCKER_ID= /etc/locker/locker.env').trim()).toBe('LOCKER_ID=hcm-q1-07');
     expect(ok('stat -c "%a %U" /var/lib/locker/backups/*.db').trim()).toBe('600 locker');
     expect(ok('locker audit verify 2>&1')).toMatch(/audit chain ok: \d+ events/);
+    expect(update).toContain(`Its SHA-256 fingerprint: ${fingerprint}`);
+
+    // --- a lost server certificate is issued again from the same CA ---
+    ok('rm /etc/locker/tls/server.crt');
+    const reissue = ok('/src/systemd/install.sh --no-start 2>&1');
+    expect(reissue).toMatch(/install: issue server certificate \/etc\/locker\/tls\/server\.crt .* from the existing CA/);
+    expect(reissue).not.toContain('make local CA');
+    expect(reissue).toContain(`Its SHA-256 fingerprint: ${fingerprint}`);
+    ok('openssl verify -CAfile /etc/locker/tls/ca.crt /etc/locker/tls/server.crt');
 
     // --- uninstall keeps data, config and users ---
     const off = ok('/src/systemd/install.sh --uninstall 2>&1');

@@ -26,6 +26,7 @@ function freshRoot(codename = 'trixie'): string {
   roots.push(r);
   put(r, 'etc/passwd', 'root:x:0:0:root:/root:/bin/bash\npi:x:1000:1000::/home/pi:/bin/bash\n');
   put(r, 'etc/group', 'root:x:0:\ndialout:x:20:pi\naudio:x:29:pi\nvideo:x:44:pi\npi:x:1000:\n');
+  put(r, 'etc/hostname', 'locker-pi\n');
   put(r, 'etc/os-release', `PRETTY_NAME="Debian GNU/Linux"\nVERSION_CODENAME=${codename}\n`);
   put(r, 'usr/lib/systemd/system/systemd-timesyncd.service', '[Service]\n');
   put(r, 'boot/firmware/cmdline.txt', 'console=serial0,115200 console=tty1 root=PARTUUID=1234-02 rootfstype=ext4 fsck.repair=yes rootwait\n');
@@ -74,6 +75,10 @@ describe('install.sh --dry-run', () => {
       'mkdir /var/lib/locker mode=700 owner=locker:locker',
       'write /etc/locker/locker.env mode=640 owner=root:locker (first install; edit it, it is never overwritten)',
       'write /etc/locker/locker-map.json mode=640 owner=root:locker (first install; edit it, it is never overwritten)',
+      'mkdir /etc/locker/tls mode=750 owner=root:locker',
+      'make local CA /etc/locker/tls/ca.crt (key ca.key mode=600 owner=root:root)',
+      'issue server certificate /etc/locker/tls/server.crt for locker-pi, locker-pi.local, 127.0.0.1 (key server.key mode=640 owner=root:locker)',
+      'set LOCKER_TLS_CERT and LOCKER_TLS_KEY in /etc/locker/locker.env',
       'mkdir /opt/locker mode=755 owner=root:root',
       'mkdir /opt/locker/releases mode=755 owner=root:root',
       `release ${id} into /opt/locker/releases/${id} (npm ci --omit=dev)`,
@@ -121,10 +126,47 @@ describe('install.sh --dry-run', () => {
     put(root, 'etc/systemd/system/locker.service.d/doors-onoff.conf', '[Service]\nProtectKernelTunables=no\n');
     const r = run(['--dry-run', '--root', root]);
     expect(r.code, r.out).toBe(0);
-    expect(r.plan.filter((p) => p.includes('/etc/locker/locker.env') || p.includes('locker-map.json')).every((p) => p.startsWith('chmod '))).toBe(true);
+    // An upgraded locker without HTTPS gets the two TLS lines appended, nothing else in its config changes.
+    expect(r.plan).toContain('set LOCKER_TLS_CERT and LOCKER_TLS_KEY in /etc/locker/locker.env');
+    expect(r.plan.filter((p) => (p.includes('/etc/locker/locker.env') && !p.includes('TLS')) || p.includes('locker-map.json')).every((p) => p.startsWith('chmod '))).toBe(true);
     expect(r.plan.some((p) => p.startsWith('useradd locker ') || p.startsWith('usermod locker'))).toBe(false);
     expect(r.plan).toContain('remove /etc/systemd/system/locker.service.d/doors-onoff.conf (LOCKER_DOORS=gpiod)');
     expect(readFileSync(join(root, 'etc/locker/locker.env'), 'utf8')).toBe('LOCKER_ID=hcm-q1-01\nLOCKER_DOORS=gpiod\n');
+  });
+
+  it('makes the HTTPS CA and certificate only where they are missing: none on a configured locker that has them, only the server certificate when it expired, none for a certificate of its own', () => {
+    const root = freshRoot();
+    put(root, 'etc/passwd', `${readFileSync(join(root, 'etc/passwd'), 'utf8')}locker:x:${process.getuid?.() ?? 0}:999::/var/lib/locker:/usr/sbin/nologin\n`);
+    put(root, 'etc/group', `${readFileSync(join(root, 'etc/group'), 'utf8').replace('dialout:x:20:pi', 'dialout:x:20:pi,locker')}gpio:x:997:locker\nlocker:x:999:\n`);
+    put(root, 'etc/locker/locker.env', 'LOCKER_ID=hcm-q1-01\nLOCKER_TLS_CERT=/etc/locker/tls/server.crt\nLOCKER_TLS_KEY=/etc/locker/tls/server.key\n');
+    const tls = join(root, 'etc/locker/tls');
+    mkdirSync(tls, { recursive: true });
+    const ssl = (args: string) => {
+      const r = spawnSync('bash', ['-c', `cd ${tls} && ${args}`], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    ssl('openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=ca -addext basicConstraints=critical,CA:TRUE -keyout ca.key -out ca.crt 2>/dev/null');
+    ssl('openssl req -newkey rsa:2048 -nodes -subj /CN=locker-pi -keyout server.key -out s.csr 2>/dev/null && openssl x509 -req -in s.csr -CA ca.crt -CAkey ca.key -set_serial 1 -days 30 -out server.crt 2>/dev/null && rm s.csr');
+    const tlsPlans = (p: string[]) => p.filter((l) => /tls|TLS| CA |certificate/.test(l));
+    const kept = run(['--dry-run', '--root', root]);
+    expect(kept.code, kept.out).toBe(0);
+    // Modes and owners of the fabricated files differ from the install's; the files themselves stay.
+    expect(tlsPlans(kept.plan).filter((l) => !l.startsWith('chmod '))).toEqual([]);
+    expect(kept.out).toMatch(/HTTPS: trust \/etc\/locker\/tls\/ca\.crt on each office PC\. Its SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
+    expect(kept.out).toContain('certutil -addstore -f Root ca.crt');
+
+    // An expired server certificate: issued again from the same CA, which is kept.
+    ssl('openssl x509 -req -in <(openssl x509 -x509toreq -in server.crt -signkey server.key 2>/dev/null) -CA ca.crt -CAkey ca.key -set_serial 2 -days 0 -out server.crt 2>/dev/null || openssl x509 -req -in <(openssl x509 -x509toreq -in server.crt -signkey server.key 2>/dev/null) -CA ca.crt -CAkey ca.key -set_serial 2 -not_after 20000101000000Z -out server.crt 2>/dev/null');
+    const expired = run(['--dry-run', '--root', root]);
+    expect(tlsPlans(expired.plan).filter((l) => !l.startsWith('chmod '))).toEqual([
+      'issue server certificate /etc/locker/tls/server.crt for locker-pi, locker-pi.local, 127.0.0.1 from the existing CA (key server.key mode=640 owner=root:locker)',
+    ]);
+
+    // A technician's own certificate, configured: no CA, no certificate, the config as it is.
+    put(root, 'etc/locker/locker.env', 'LOCKER_TLS_CERT=/etc/ssl/ward.crt\nLOCKER_TLS_KEY=/etc/ssl/ward.key\n');
+    const own = run(['--dry-run', '--root', root]);
+    expect(tlsPlans(own.plan)).toEqual([]);
+    expect(own.out).toContain('HTTPS with the configured LOCKER_TLS_CERT=/etc/ssl/ward.crt (no local CA made)');
   });
 
   it('changes the driver in an existing config only when asked, and adds a missing group to the user', () => {
@@ -152,6 +194,9 @@ describe('install.sh --dry-run', () => {
     expect(r.plan).toContain('mkdir /var/lib/locker-central mode=700 owner=locker-central:locker-central');
     expect(r.plan).toContain('write /etc/systemd/system/locker-central.service mode=644 owner=root:root');
     expect(r.plan).toContain('systemctl enable locker-central.service');
+    expect(r.plan).toContain('make local CA /etc/locker/tls/ca.crt (key ca.key mode=600 owner=root:root)');
+    expect(r.plan).toContain('issue server certificate /etc/locker/tls/server.crt for locker-pi, locker-pi.local, 127.0.0.1 (key server.key mode=640 owner=root:locker-central)');
+    expect(r.plan).toContain('set CENTRAL_TLS_CERT and CENTRAL_TLS_KEY in /etc/locker/central.env');
     expect(r.plan.filter((p) => /locker\.service|kiosk|gpio|\/var\/lib\/locker /.test(p))).toEqual([]);
     expect(r.out).toContain('set CENTRAL_MQTT_URL in /etc/locker/central.env');
   });

@@ -76,7 +76,7 @@ describe('locker.service sandbox at run time', () => {
     const smsFile = join(data, 'sms.jsonl');
     for (let i = 0; i < 200 && !(existsSync(smsFile) && readFileSync(smsFile, 'utf8').includes('0912345678')); i++) await new Promise((r) => setTimeout(r, 25));
     const code = /(?<!\d)\d{6}(?!\d)/.exec(readFileSync(smsFile, 'utf8'))![0];
-    expect(await api('POST', '/api/v1/pickups', { phone: '0912345678', code })).toEqual({ status: 200, body: { compartment: reg.body.compartment } });
+    expect(await api('POST', '/api/v1/pickups', { phone: '0912345678', code })).toEqual({ status: 200, body: { compartment: reg.body.compartment, doorToken: expect.any(String) } });
     expect((await fetch(`${url}/metrics`)).status).toBe(200);
     expect((await api('GET', '/healthz')).body.status).toBe('ok');
 

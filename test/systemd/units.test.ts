@@ -71,6 +71,12 @@ describe('systemd units', () => {
     expect(r.code).toBe(0);
   });
 
+  it.each(['locker.service', 'locker-central.service'])('%s raises LimitNOFILE well above the connection caps', (unit) => {
+    const limit = Number(settings(unit).get('LimitNOFILE')?.at(-1));
+    // 512 remote connections by default, plus the kiosk's, the database, the broker and the log.
+    expect(limit).toBeGreaterThanOrEqual(4096);
+  });
+
   it('locker.service with the sysfs (onoff) drop-in passes verify', () => {
     const r = analyze(['verify', '--no-pager', staged('locker.service', ['doors-onoff.conf'])]);
     expect(r.err + r.out).toBe('');

@@ -13,6 +13,8 @@ async function security(app: FastifyInstance) {
       reply.header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
     }
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    // Only on answers that came over TLS: the kiosk's plain loopback listener must not ask for HTTPS.
+    if ((request.raw.socket as { encrypted?: boolean }).encrypted) reply.header('strict-transport-security', 'max-age=31536000');
     done(null, payload);
   });
 }

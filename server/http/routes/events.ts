@@ -4,9 +4,8 @@
 // alarm an `alarm.acknowledged` event handles (`alarmSeq`), so other consoles can clear it live. Browsers read it with fetch() (so the
 // bearer token travels in a header, never in a URL that could end up in a log).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ServerResponse } from 'node:http';
 import type { AuditEvent } from '../../domain/audit-event.ts';
-import { DomainError } from '../../domain/errors.ts';
+import { sseFrame } from '../event-streams.ts';
 import { ALARM_ACK_TYPE, ALARM_TYPES } from '../../web/lib/alarm-types.js';
 import { errorReplies } from '../schemas.ts';
 
@@ -14,7 +13,6 @@ export { ALARM_TYPES };
 /** How far back the first message of a stream looks for alarms. */
 const ALARM_LOOKBACK_EVENTS = 5000;
 const ALARM_LIMIT = 50;
-const MAX_STREAMS = 32;
 const HEARTBEAT_MS = 15_000;
 const COALESCE_MS = 50;
 
@@ -44,48 +42,30 @@ export function slim(
   };
 }
 
-interface Client {
-  res: ServerResponse;
-  token: string;
-}
-
 export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ctx = app.locker;
-  const clients = new Set<Client>();
+  const streams = ctx.streams;
   let buffered: SlimEvent[] = [];
   let flushTimer: NodeJS.Timeout | null = null;
-
-  const write = (c: Client, name: string, payload: unknown) => {
-    c.res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
-  };
-  const drop = (c: Client) => {
-    clients.delete(c);
-    if (!c.res.writableEnded) c.res.end();
-  };
 
   const flush = () => {
     flushTimer = null;
     const events = buffered;
     buffered = [];
-    if (clients.size === 0 || events.length === 0) return;
-    const payload = { seq: events[events.length - 1].seq, events, compartments: ctx.compartments.list() };
-    for (const c of clients) write(c, 'change', payload);
+    if (streams.size === 0 || events.length === 0) return;
+    // One frame for every stream: the text is built once, whatever the number of consoles.
+    streams.broadcast(sseFrame('change', { seq: events[events.length - 1].seq, events, compartments: ctx.compartments.list() }));
   };
 
   // Commits come in bursts (an unlock writes two events, a door three): one message per burst.
   const unsubscribe = ctx.store.onCommit((events) => {
-    if (clients.size === 0) return;
+    if (streams.size === 0) return;
     for (const e of events) buffered.push(slim(e));
     flushTimer ??= setTimeout(flush, COALESCE_MS);
   });
 
-  const heartbeat = setInterval(() => {
-    for (const c of clients) {
-      // A session that expired or was logged out ends its stream; the page then asks to log in.
-      if (!ctx.auth.authenticate(c.token)) drop(c);
-      else c.res.write(': ping\n\n');
-    }
-  }, HEARTBEAT_MS);
+  // A session that expired or was logged out ends its stream; the page then asks to log in.
+  const heartbeat = setInterval(() => streams.heartbeat((token) => ctx.auth.authenticate(token) !== null), HEARTBEAT_MS);
   heartbeat.unref();
 
   const recentAlarms = ctx.store.db.prepare<unknown[], { seq: number; at: string; type: string; actor: string; compartment: number | null; dossier: string | null }>(
@@ -100,7 +80,7 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     unsubscribe();
     clearInterval(heartbeat);
     if (flushTimer) clearTimeout(flushTimer);
-    for (const c of clients) drop(c);
+    streams.closeAll();
   });
 
   app.get(
@@ -110,14 +90,14 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['staff'],
         summary:
-          'Live updates (text/event-stream): first `snapshot` {seq, compartments, alarms (those not acknowledged)}, then `change` {seq, events, compartments} after each commit. Events carry seq, at, type, actor, compartment, dossier only (and alarmSeq on alarm.acknowledged).',
+          'Live updates (text/event-stream): first `snapshot` {seq, compartments, alarms (those not acknowledged)}, then `change` {seq, events, compartments} after each commit. Events carry seq, at, type, actor, compartment, dossier only (and alarmSeq on alarm.acknowledged). A console more than 256 KiB (or 30 s) behind is disconnected; a session holds 4 streams at most, a fifth replaces the oldest, which gets a last `end` {reason: "replaced", perSession}. 503 `too_many_streams` when all 32 are taken.',
         security: [{ bearer: [] }],
         response: { ...errorReplies },
       },
     },
     async (request, reply) => {
-      if (clients.size >= MAX_STREAMS) throw new DomainError(503, 'too_many_streams', 'Too many live consoles are open; close one and try again.');
       const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')![1];
+      streams.admit(token);
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -127,13 +107,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
         'x-accel-buffering': 'no',
         connection: 'keep-alive',
       });
-      const client: Client = { res, token };
-      clients.add(client);
-      res.on('close', () => clients.delete(client));
+      const client = streams.add(res, token, request.principal!.username);
       const latest = ctx.audit.latestSeq();
       const alarms = recentAlarms.all(Math.max(0, latest - ALARM_LOOKBACK_EVENTS), ...ALARM_TYPES).map(slim).reverse();
-      res.write('retry: 3000\n\n');
-      write(client, 'snapshot', { seq: latest, compartments: ctx.compartments.list(), alarms });
+      streams.write(client, 'retry: 3000\n\n');
+      streams.write(client, sseFrame('snapshot', { seq: latest, compartments: ctx.compartments.list(), alarms }));
     },
   );
 };
