@@ -142,6 +142,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const r = audit.verify();
         if (r.ok) {
           say(`audit chain ok: ${r.count} events, head ${r.head}`);
+          say(
+            r.anchored.seq === 0
+              ? `anchored: nothing yet (no event acknowledged by the broker); ${r.unconfirmed} events not yet confirmed centrally`
+              : `anchored up to seq ${r.anchored.seq} (${r.anchored.hash}, acknowledged ${r.anchored.at}); ${r.unconfirmed} events not yet confirmed centrally`,
+          );
           return 0;
         }
         io.stderr.write(`audit chain BROKEN at seq ${r.brokenAt}: ${r.reason} (${r.count} events verified before it)\n`);

@@ -36,12 +36,26 @@ export function rowToEvent(r: Row): AuditEvent {
   return e;
 }
 
+/** The newest event the broker acknowledged together with every earlier one; seq 0: none yet. */
+export interface AuditAnchor {
+  seq: number;
+  hash: string | null;
+  at: string | null;
+}
+
+export interface TrailCheck extends ChainCheck {
+  anchored: AuditAnchor;
+  /** Events after the anchor: not yet confirmed by the broker, so only this locker holds them. */
+  unconfirmed: number;
+}
+
 export class AuditLog {
   private readonly head;
   private readonly insert;
   private readonly insertOutbox;
   private readonly page;
   private readonly all;
+  private readonly anchorRow;
 
   constructor(
     private readonly store: Store,
@@ -56,6 +70,7 @@ export class AuditLog {
     this.insertOutbox = db.prepare('INSERT INTO outbox (seq) VALUES (?)');
     this.page = db.prepare<[number, number], Row>('SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.all = db.prepare<[], Row>('SELECT * FROM audit_events ORDER BY seq');
+    this.anchorRow = db.prepare<[], { seq: number; hash: string | null; at: number | null }>('SELECT seq, hash, at FROM audit_anchor WHERE id = 1');
   }
 
   /** Appends one event to the chain and the outbox. Must run inside Store.tx. */
@@ -103,10 +118,34 @@ export class AuditLog {
     return this.head.get()?.seq ?? 0;
   }
 
-  verify(): ChainCheck {
+  anchor(): AuditAnchor {
+    const a = this.anchorRow.get() ?? { seq: 0, hash: null, at: null };
+    return { seq: a.seq, hash: a.hash, at: a.at === null ? null : new Date(a.at).toISOString() };
+  }
+
+  /**
+   * The chain, and the chain against its anchor: events the broker acknowledged cannot have gone
+   * missing or changed since, whatever was re-hashed after them.
+   */
+  verify(): TrailCheck {
+    const anchored = this.anchor();
+    let hashAtAnchor: string | undefined;
     const rows = this.all.iterate();
-    return verifyChain((function* () {
-      for (const r of rows) yield rowToEvent(r);
+    const chain = verifyChain((function* () {
+      for (const r of rows) {
+        if (r.seq === anchored.seq) hashAtAnchor = r.hash;
+        yield rowToEvent(r);
+      }
     })());
+    const unconfirmed = Math.max(0, chain.lastSeq - anchored.seq);
+    if (!chain.ok || anchored.seq === 0) return { ...chain, anchored, unconfirmed };
+    const broken = (reason: string): TrailCheck => ({ ...chain, ok: false, brokenAt: anchored.seq, reason, anchored, unconfirmed: 0 });
+    if (chain.lastSeq < anchored.seq) {
+      return broken(`the trail ends at seq ${chain.lastSeq}, but the broker acknowledged events up to seq ${anchored.seq} (at ${anchored.at}): events were deleted`);
+    }
+    if (hashAtAnchor !== anchored.hash) {
+      return broken(`event ${anchored.seq} has another hash than the one the broker acknowledged (at ${anchored.at}): the trail was rewritten`);
+    }
+    return { ...chain, anchored, unconfirmed };
   }
 }

@@ -24,6 +24,8 @@ export interface MqttStatus {
   outbox: number;
   inFlight: number;
   broker?: string;
+  /** True when the link runs without TLS or credentials by permission (LOCKER_MQTT_INSECURE). */
+  insecure?: boolean;
   since?: string;
   lastError?: string;
 }
@@ -83,6 +85,7 @@ export class MqttLink {
         lockerId: config.lockerId,
         maxInFlight: config.mqtt.maxInFlight,
         publishTimeoutMs: config.mqtt.publishTimeoutMs,
+        now: () => d.clock.now(),
       },
       () => this.client?.stream?.destroy(),
     );
@@ -103,6 +106,7 @@ export class MqttLink {
     const s: MqttStatus = { state: this.linkState, outbox: this.outbox.depth(), inFlight: this.outbox.outstanding() };
     if (this.d.config.mqttUrl) {
       s.broker = redactUrl(this.d.config.mqttUrl);
+      s.insecure = this.d.config.mqtt.insecure.length > 0;
       s.since = this.since;
       if (this.lastError) s.lastError = this.lastError;
     }
@@ -114,6 +118,8 @@ export class MqttLink {
     if (!url || !this.options || this.client) return;
     const pruned = this.commands.prune();
     if (pruned > 0) this.log.info({ pruned }, 'old command transactions removed');
+    const weak = this.d.config.mqtt.insecure;
+    if (weak.length > 0) this.log.warn({ broker: redactUrl(url), weaknesses: weak }, 'the broker link is insecure, run by permission (LOCKER_MQTT_INSECURE=true)');
     const client = createClient(url, this.options);
     this.client = client;
     client.handleMessage = (packet, done) => {

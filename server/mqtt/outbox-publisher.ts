@@ -6,6 +6,7 @@
 // At most `window` publishes are outstanding. A publish that gets no PUBACK within the timeout
 // (counted only while connected) is given up on and sent again; its late PUBACK still counts.
 // Consumers see an event more than once in rare cases (QoS 1) and de-duplicate on its id.
+// The transaction that deletes acknowledged rows also moves the trail's anchor (audit_anchor).
 import type { Logger } from 'pino';
 import type { Store } from '../db/store.ts';
 import type { AuditEvent } from '../domain/audit-event.ts';
@@ -23,6 +24,8 @@ export interface OutboxOptions {
   retryMaxMs?: number;
   /** Rows read from SQLite at a time. */
   readAhead?: number;
+  /** Domain time, for when the anchor moved. */
+  now?: () => number;
 }
 
 interface Attempt {
@@ -43,9 +46,26 @@ export interface OutboxStats {
 
 type Row = Parameters<typeof rowToEvent>[0];
 
+/**
+ * Moves the anchor to the highest seq acknowledged together with every seq before it. Every event
+ * gets its outbox row in its own transaction and loses it only on PUBACK, so that is the event
+ * just before the lowest outbox row above the anchor, or the head when there is none. Rows put back
+ * by a republish request lie below the anchor and do not hold it back; it never moves down.
+ */
+const ADVANCE_ANCHOR = `
+UPDATE audit_anchor SET seq = f.seq, hash = f.hash, at = @at
+FROM (
+  SELECT a.seq, a.hash FROM audit_events a, audit_anchor x
+  WHERE x.id = 1 AND a.seq = COALESCE(
+    (SELECT MIN(o.seq) - 1 FROM outbox o WHERE o.seq > x.seq),
+    (SELECT MAX(seq) FROM audit_events))
+) AS f
+WHERE audit_anchor.id = 1 AND f.seq > audit_anchor.seq`;
+
 export class OutboxPublisher {
   private readonly selectAfter;
   private readonly deleteOne;
+  private readonly advanceAnchor;
   private readonly countAll;
   private readonly o: Required<OutboxOptions>;
   private window: number;
@@ -77,7 +97,7 @@ export class OutboxPublisher {
     /** Called when every outstanding publish has timed out: the connection acknowledges nothing. */
     private readonly onStalled: () => void = () => {},
   ) {
-    this.o = { retryBaseMs: 500, retryMaxMs: 30_000, readAhead: 500, ...options };
+    this.o = { retryBaseMs: 500, retryMaxMs: 30_000, readAhead: 500, now: Date.now, ...options };
     this.window = this.o.maxInFlight;
     this.lockerJson = JSON.stringify(this.o.lockerId);
     const db = store.db;
@@ -85,6 +105,7 @@ export class OutboxPublisher {
       'SELECT a.* FROM outbox o JOIN audit_events a ON a.seq = o.seq WHERE o.seq > ? ORDER BY o.seq LIMIT ?',
     );
     this.deleteOne = db.prepare('DELETE FROM outbox WHERE seq = ?');
+    this.advanceAnchor = db.prepare(ADVANCE_ANCHOR);
     this.countAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox');
   }
 
@@ -261,6 +282,7 @@ export class OutboxPublisher {
     try {
       this.store.tx(() => {
         for (const s of seqs) this.deleteOne.run(s);
+        this.advanceAnchor.run({ at: this.o.now() });
       });
     } catch (err) {
       // The rows stay; a restart would publish them again, which consumers de-duplicate.

@@ -5,14 +5,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config/load.ts';
 import { clientOptions, redactUrl } from '../../server/mqtt/connection.ts';
 import { lockerTopics } from '../../server/mqtt/topics.ts';
+import { startBroker } from '../helpers/broker.ts';
 import { startLocker, tempDir } from '../helpers/locker.ts';
+import { captureLogger } from '../reliability/lib/capture.ts';
 
 const dir = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const config = (env: Record<string, string>) => loadConfig({ LOCKER_DATA_DIR: dir, ...env });
 const optionsFor = (env: Record<string, string>) => {
-  const c = config({ LOCKER_MQTT_URL: 'mqtts://broker.example:8883', ...env });
+  const c = config({ LOCKER_MQTT_URL: 'mqtts://broker.example:8883', LOCKER_MQTT_USERNAME: 'locker-1', LOCKER_MQTT_PASSWORD: 'pw-for-tests', ...env });
   return clientOptions(c, lockerTopics(c.mqttBase, c.lockerId));
 };
 
@@ -71,6 +73,37 @@ describe('without a broker', () => {
       expect(metrics).toMatch(/locker_mqtt_connected 0/);
     } finally {
       await t.stop();
+    }
+  });
+});
+
+describe('an insecure broker link', () => {
+  it('says so on /healthz and warns once at start when run by permission (LOCKER_MQTT_INSECURE=true)', async () => {
+    const log = captureLogger('info');
+    // A broker off this host (TEST-NET, never answers) over plain mqtt:// without credentials.
+    const t = await startLocker({ env: { LOCKER_MQTT_URL: 'mqtt://192.0.2.1:1883', LOCKER_MQTT_INSECURE: 'true' }, overrides: { logger: log.logger } });
+    try {
+      const h = (await t.api('GET', '/healthz')).body;
+      expect(h.mqtt).toMatchObject({ broker: 'mqtt://192.0.2.1:1883', insecure: true });
+      const warnings = log.lines.filter((l) => l.includes('LOCKER_MQTT_INSECURE'));
+      expect(warnings).toHaveLength(1);
+      expect(JSON.parse(warnings[0])).toMatchObject({ level: 40, weaknesses: ['plain mqtt://', 'no credentials'] });
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('is not reported for a broker on this host', async () => {
+    const broker = await startBroker();
+    const log = captureLogger('info');
+    const t = await startLocker({ env: { LOCKER_MQTT_URL: broker.url, LOCKER_MQTT_PROTOCOL: broker.protocolSetting }, overrides: { logger: log.logger } });
+    try {
+      const h = (await t.api('GET', '/healthz')).body;
+      expect(h.mqtt.insecure).toBe(false);
+      expect(log.lines.filter((l) => l.includes('INSECURE'))).toEqual([]);
+    } finally {
+      await t.stop();
+      await broker.close();
     }
   });
 });

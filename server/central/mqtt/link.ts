@@ -20,6 +20,8 @@ export type CentralLinkState = 'connecting' | 'connected' | 'disconnected' | 'st
 export interface CentralMqttStatus {
   state: CentralLinkState;
   broker: string;
+  /** True when the link runs without TLS or credentials by permission (CENTRAL_MQTT_INSECURE). */
+  insecure: boolean;
   clientId: string;
   group: string;
   since: string;
@@ -108,6 +110,7 @@ export class CentralLink {
     return {
       state: this.state,
       broker: redactUrl(this.o.url!),
+      insecure: this.o.insecure.length > 0,
       clientId: this.o.clientId,
       group: this.o.group,
       since: this.since,
@@ -137,6 +140,7 @@ export class CentralLink {
   start(): void {
     if (this.client) return;
     this.stopping = false;
+    if (this.o.insecure.length > 0) this.log.warn({ broker: redactUrl(this.o.url!), weaknesses: this.o.insecure }, 'the broker link is insecure, run by permission (CENTRAL_MQTT_INSECURE=true)');
     const client = mqtt.connect(this.o.url!, this.options);
     this.client = client;
     client.handleMessage = (packet, done) => {
