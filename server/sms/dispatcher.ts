@@ -20,7 +20,8 @@ import type { ChannelHealth, DeliveryReport, ExtendedSmsChannel, SendResult } fr
 import { ChannelWatch } from './channel-watch.ts';
 import { SmsPlanner } from './planner.ts';
 import type { SmsQueue, SmsRow } from './queue.ts';
-import { codeLockedText, codeText, expiredText, receiptText, reminderText, type OfficeContact, type SmsTemplates } from './templates.ts';
+import type { SmsEncoding } from './encoding.ts';
+import { DEFAULT_DOSSIER_TAIL, NO_TEMPLATES, renderSms, type OfficeContact, type SmsTemplates, type TextSettings } from './templates.ts';
 
 export const SMS_BACKOFF_MS = [5_000, 30_000, 120_000, 600_000, 1_800_000];
 export const SMS_MAX_ATTEMPTS = SMS_BACKOFF_MS.length + 1;
@@ -42,7 +43,10 @@ interface DossierForSms {
 
 export interface DispatcherOptions {
   location: string;
-  plain: boolean;
+  /** gsm7 (no diacritics, 160 septets) or ucs2 (70 characters); the start-up check measured with it. */
+  encoding: SmsEncoding;
+  /** Trailing characters of the dossier code in every text. */
+  dossierTail?: number;
   pollMs?: number;
   templates?: SmsTemplates;
   /** Named in the code-locked and expiry notices. */
@@ -219,30 +223,35 @@ export class SmsDispatcher {
   }
 
   private textFor(row: SmsRow, d: DossierForSms): string | null {
-    const o = {
-      templates: this.opts.templates ?? { code: null, reminder: null, receipt: null },
+    const o: TextSettings = {
+      encoding: this.opts.encoding,
+      templates: this.opts.templates ?? NO_TEMPLATES,
       location: this.opts.location,
-      plain: this.opts.plain,
       office: this.opts.office,
+      dossierTail: this.opts.dossierTail ?? DEFAULT_DOSSIER_TAIL,
     };
     const now = this.clock.now();
+    const dossier = d.code;
     switch (row.kind) {
-      case 'pickup_code':
+      case 'pickup_code': {
         if (d.status !== 'ready' || d.code_counter !== row.code_counter || d.expires_at === null) return null;
-        return codeText(o, this.codes.generate(d.otp_nonce, d.code_counter), d.expires_at);
+        // Code number 1 goes out at loading; every later one replaces a code the citizen may still hold.
+        const code = this.codes.generate(d.otp_nonce, d.code_counter);
+        return renderSms(d.code_counter > 1 ? 'resent' : 'code', { dossier, code, deadline: d.expires_at }, o);
+      }
       case 'reminder':
         if (d.status !== 'ready' || d.expires_at === null || d.expires_at <= now) return null;
-        return reminderText(o, d.expires_at);
+        return renderSms('reminder', { dossier, deadline: d.expires_at }, o);
       case 'receipt':
         if (d.status !== 'picked_up' || d.closed_at === null || d.door_opened_at === null) return null;
-        return receiptText(o, d.closed_at, d.compartment);
+        return renderSms('receipt', { dossier, time: d.closed_at, compartment: d.compartment }, o);
       case 'code_locked':
         // A new code since (staff resend, phone correction) makes the notice wrong: drop it.
         if (d.status !== 'ready' || d.code_counter !== row.code_counter) return null;
-        return codeLockedText(o);
+        return renderSms('code_locked', { dossier }, o);
       case 'expired':
         if (d.status !== 'expired' || d.code_counter !== row.code_counter) return null;
-        return expiredText(o);
+        return renderSms('expired', { dossier }, o);
       default:
         return null;
     }

@@ -5,21 +5,27 @@
 //   {{to84}}, {{to84:url}}, {{to84:raw}}  the number as +84xxxxxxxxx
 //   {{msisdn}} (and :url, :raw)           the number as 84xxxxxxxxx
 //   {{id}} (and :url, :raw)               a stable id per queued message (for gateways that deduplicate)
+//   {{unicode}} (and :url, :raw)          1 when the text goes as UCS-2 (it has diacritics), 0 when GSM-7:
+//                                         the same decision the modem's PDU encoder makes (encoding.ts)
 // The presets (json, form, get) in http-presets.ts are written in these terms.
 import type { HttpSmsConfig } from '../config/schema.ts';
 import { internationalPhone } from '../domain/phone.ts';
 import type { SmsMessage } from '../domain/ports.ts';
 import type { ExtendedSmsChannel, SendContext } from './channel.ts';
+import { chooseEncoding } from './encoding.ts';
 
 export class SmsSendError extends Error {}
 
 export function fillTemplate(template: string, message: SmsMessage, id = ''): string {
   const to84 = internationalPhone(message.to);
-  const values: Record<string, string> = { to: message.to, to84, msisdn: to84.slice(1), text: message.text, id };
-  return template.replace(/\{\{(to84|to|text|msisdn|id)(?::(url|raw))?\}\}/g, (_m, name: string, mode?: string) => {
+  const unicode = chooseEncoding(message.text) === 'ucs2' ? '1' : '0';
+  const values: Record<string, string> = { to: message.to, to84, msisdn: to84.slice(1), text: message.text, id, unicode };
+  return template.replace(/\{\{(to84|to|text|msisdn|id|unicode)(?::(url|raw))?\}\}/g, (_m, name: string, mode?: string) => {
     const v = values[name];
     if (mode === 'url') return encodeURIComponent(v);
     if (mode === 'raw') return v;
+    // A JSON body gets the flag as a number, as gateways with an "IsUnicode"-style field expect.
+    if (name === 'unicode') return v;
     return JSON.stringify(v);
   });
 }

@@ -3,7 +3,8 @@
 //   form  POST to=...&text=... (application/x-www-form-urlencoded), key in a header
 //   get   GET <url>?to=...&text=..., key in a header
 // Field names can be renamed (LOCKER_SMS_HTTP_FIELDS) and constant fields added (LOCKER_SMS_HTTP_EXTRA),
-// e.g. a brand name; naming a `key` field sends the API key as a parameter instead of a header.
+// e.g. a brand name; naming a `key` field sends the API key as a parameter instead of a header;
+// naming a `unicode` field (e.g. {"unicode":"IsUnicode"}) sends 1 for a UCS-2 text, 0 for GSM-7.
 import type { HttpSmsConfig } from '../config/schema.ts';
 
 export const HTTP_PRESETS = ['template', 'json', 'form', 'get'] as const;
@@ -16,6 +17,7 @@ export interface PresetFields {
   text: string;
   id?: string;
   key?: string;
+  unicode?: string;
 }
 
 export interface PresetInput {
@@ -38,6 +40,7 @@ export function presetConfig(p: PresetInput): Pick<HttpSmsConfig, 'url' | 'metho
   if (p.preset === 'json') {
     const entries = [`${JSON.stringify(p.fields.to)}:{{${phone}}}`, `${JSON.stringify(p.fields.text)}:{{text}}`];
     if (p.fields.id) entries.push(`${JSON.stringify(p.fields.id)}:{{id}}`);
+    if (p.fields.unicode) entries.push(`${JSON.stringify(p.fields.unicode)}:{{unicode}}`);
     if (p.fields.key && p.apiKey) entries.push(`${JSON.stringify(p.fields.key)}:${JSON.stringify(p.apiKey)}`);
     for (const [k, v] of Object.entries(p.extra)) entries.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
     headers['content-type'] = 'application/json; charset=utf-8';
@@ -46,6 +49,7 @@ export function presetConfig(p: PresetInput): Pick<HttpSmsConfig, 'url' | 'metho
 
   const pairs = [`${encodeURIComponent(p.fields.to)}={{${phone}:url}}`, `${encodeURIComponent(p.fields.text)}={{text:url}}`];
   if (p.fields.id) pairs.push(`${encodeURIComponent(p.fields.id)}={{id:url}}`);
+  if (p.fields.unicode) pairs.push(`${encodeURIComponent(p.fields.unicode)}={{unicode:url}}`);
   if (p.fields.key && p.apiKey) pairs.push(`${encodeURIComponent(p.fields.key)}=${encodeURIComponent(p.apiKey)}`);
   for (const [k, v] of Object.entries(p.extra)) pairs.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
   const query = pairs.join('&');

@@ -1,17 +1,11 @@
-// The texts citizens receive. Vietnamese by default; `plain` strips diacritics for gateways
-// (and GSM-7 modems) that cannot carry them.
-
-export interface PickupMessageInput {
-  code: string;
-  expiresAt: number;
-  location: string;
-  plain: boolean;
-}
+// Values that go into the texts citizens receive: times in Vietnam time, short enough for one SMS.
+export { stripDiacritics } from './encoding.ts';
 
 const TIME_ZONE = 'Asia/Ho_Chi_Minh';
 
-export function formatDeadline(at: number): string {
-  const parts = new Intl.DateTimeFormat('en-GB', {
+function parts(at: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  const fmt = new Intl.DateTimeFormat('en-GB', {
     timeZone: TIME_ZONE,
     hour: '2-digit',
     minute: '2-digit',
@@ -19,25 +13,22 @@ export function formatDeadline(at: number): string {
     month: '2-digit',
     year: 'numeric',
     hourCycle: 'h23',
-  }).formatToParts(new Date(at));
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('hour')}:${get('minute')} ngày ${get('day')}/${get('month')}/${get('year')}`;
+  });
+  for (const p of fmt.formatToParts(new Date(at))) out[p.type] = p.value;
+  return out;
 }
 
-export function stripDiacritics(text: string): string {
-  return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd').replace(/Đ/g, 'D');
+/** "22:00 ngày 30/11/2026": the long form, for screens and logs that have the room. */
+export function formatDeadline(at: number): string {
+  const p = parts(at);
+  return `${p.hour}:${p.minute} ngày ${p.day}/${p.month}/${p.year}`;
 }
 
-const SIX_DIGITS = /(?<!\d)\d{6}(?!\d)/g;
-
-export function pickupMessage(input: PickupMessageInput): string {
-  const deadline = formatDeadline(input.expiresAt);
-  // The code must be the only standalone 6-digit number, so kiosks and phones pick it out;
-  // a location that carries one is left out rather than confuse the citizen.
-  const location = (input.location.match(SIX_DIGITS) ?? []).length > 0 ? '' : ` (${input.location})`;
-  const text =
-    `Hồ sơ của bạn đã sẵn sàng tại Tủ ATM hồ sơ 24/7${location}. ` +
-    `Mã nhận: ${input.code}. Hạn nhận: ${deadline}. ` +
-    `Nhập số điện thoại và mã này trên màn hình của tủ.`;
-  return input.plain ? stripDiacritics(text) : text;
+/** "22:00 30/11": what an SMS carries (always 11 characters; the pickup window is days, not years). */
+export function formatSmsTime(at: number): string {
+  const p = parts(at);
+  return `${p.hour}:${p.minute} ${p.day}/${p.month}`;
 }
+
+/** Every SMS time has this length, so the start-up check measures with it. */
+export const SMS_TIME_LENGTH = 11;

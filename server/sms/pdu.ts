@@ -2,45 +2,18 @@
 // the network sends back. Text mode cannot carry Vietnamese diacritics on most modems (it depends on
 // AT+CSCS and the firmware), so the modem channel always builds the PDU itself:
 //   GSM-7 (DCS 0x00) when every character is in the default alphabet or its extension table,
-//   UCS-2 (DCS 0x08) otherwise; long texts split into concatenated parts (UDH IEI 0x00, 8-bit reference).
+//   UCS-2 (DCS 0x08) otherwise (the decision and the alphabet live in encoding.ts, which the template
+//   check at start-up measures with); long texts split into concatenated parts (UDH IEI 0x00, 8-bit reference).
 import { internationalPhone, normalizePhone } from '../domain/phone.ts';
+import { chooseEncoding, PART_GSM7_SEPTETS, PART_UCS2_UNITS, septetsOf, SINGLE_GSM7_SEPTETS, SINGLE_UCS2_UNITS, type SmsEncoding } from './encoding.ts';
 
-// The GSM 03.38 default alphabet, in septet order (0x1B is the escape to the extension table).
-const GSM7_BASIC =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
-  '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
-const GSM7_EXTENSION: Record<string, number> = { '\f': 0x0a, '^': 0x14, '{': 0x28, '}': 0x29, '\\': 0x2f, '[': 0x3c, '~': 0x3d, ']': 0x3e, '|': 0x40, '€': 0x65 };
-const GSM7_INDEX = new Map<string, number>([...GSM7_BASIC].map((c, i) => [c, i]));
-
-export const SINGLE_GSM7_SEPTETS = 160;
-export const PART_GSM7_SEPTETS = 153; // 160 minus the 6-octet UDH and its fill bit (7 septets)
-export const SINGLE_UCS2_UNITS = 70;
-export const PART_UCS2_UNITS = 67; // (140 - 6) / 2
+export { canEncodeGsm7, chooseEncoding, PART_GSM7_SEPTETS, PART_UCS2_UNITS, SINGLE_GSM7_SEPTETS, SINGLE_UCS2_UNITS, type SmsEncoding } from './encoding.ts';
 export const MAX_PARTS = 10;
 
 /** Relative validity period octet: 167 = 12 h + 24 x 30 min = 24 hours (TS 23.040 9.2.3.12.1). */
 export const VALIDITY_24H = 0xa7;
 
-export type SmsEncoding = 'gsm7' | 'ucs2';
-
 export class PduError extends Error {}
-
-/** Each character's septets (two for extension characters), or null when GSM-7 cannot carry it. */
-function septetsOf(ch: string): number[] | null {
-  const basic = GSM7_INDEX.get(ch);
-  if (basic !== undefined && ch !== '\x1b') return [basic];
-  const ext = GSM7_EXTENSION[ch];
-  return ext === undefined ? null : [0x1b, ext];
-}
-
-export function canEncodeGsm7(text: string): boolean {
-  for (const ch of text) if (septetsOf(ch) === null) return false;
-  return true;
-}
-
-export function chooseEncoding(text: string): SmsEncoding {
-  return canEncodeGsm7(text.normalize('NFC')) ? 'gsm7' : 'ucs2';
-}
 
 /** Packs septets LSB first; `skipBits` leaves room in front (for a UDH plus fill bits). */
 export function packSeptets(septets: number[], skipBits = 0): Buffer {

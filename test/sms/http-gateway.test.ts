@@ -125,6 +125,21 @@ describe('HTTP gateway presets', () => {
     expect(Object.fromEntries(s.url.searchParams)).toEqual({ brand: 'UBND', to: PHONE, text: TEXT });
   });
 
+  it('tells the gateway whether the text is unicode (UCS-2) or not, by the same rule as the modem', async () => {
+    const gw = await gateway();
+    const json = channel({ LOCKER_SMS_HTTP_URL: gw.url, LOCKER_SMS_HTTP_PRESET: 'json', LOCKER_SMS_HTTP_FIELDS: '{"unicode":"IsUnicode","text":"Content"}' });
+    await json.send({ to: PHONE, text: 'Ma nhan: 042917 [ngan 7]' }, ctx('a'));
+    await json.send({ to: PHONE, text: TEXT }, ctx('b'));
+    expect(gw.seen.map((s) => JSON.parse(s.body).IsUnicode)).toEqual([0, 1]);
+    const form = channel({ LOCKER_SMS_HTTP_URL: gw.url, LOCKER_SMS_HTTP_PRESET: 'form', LOCKER_SMS_HTTP_FIELDS: '{"unicode":"unicode"}' });
+    await form.send({ to: PHONE, text: 'Ma nhan: 042917' }, ctx('c'));
+    expect(new URLSearchParams(gw.seen[2].body).get('unicode')).toBe('0');
+    const template = channel({ LOCKER_SMS_HTTP_URL: `${gw.url}/t?u={{unicode:url}}`, LOCKER_SMS_HTTP_BODY: '{"msg":{{text}},"type":{{unicode}}}' });
+    await template.send({ to: PHONE, text: TEXT }, ctx('d'));
+    expect(gw.seen[3].url.searchParams.get('u')).toBe('1');
+    expect(JSON.parse(gw.seen[3].body)).toEqual({ msg: TEXT, type: 1 });
+  });
+
   it('template: keeps the hand-written template, with {{id}} and {{msisdn}}', async () => {
     const gw = await gateway();
     const ch = channel({

@@ -2,6 +2,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadDossier, startLocker, type TestLocker } from '../helpers/locker.ts';
+import { septetsOf } from '../../server/sms/encoding.ts';
 import { ManualScheduler, until } from './manual-time.ts';
 import { Sim7600 } from './sim7600.ts';
 
@@ -17,6 +18,27 @@ function decodeUcs2(hexes: string[]): string {
       return Buffer.from(body).swap16().toString('utf16le');
     })
     .join('');
+}
+
+/** Data coding scheme (0x00 GSM-7, 0x08 UCS-2) of a single-part PDU to 0912345678 (SCA, first octet, MR, 8 address octets, PID, then DCS). */
+const dcs = (hex: string) => parseInt(hex.slice(24, 26), 16);
+
+/** The text of a single-part GSM-7 PDU to 0912345678 (printable ASCII only: what a GSM-7 text of ours holds). */
+function decodeGsm7(hex: string): string {
+  const udl = parseInt(hex.slice(28, 30), 16);
+  const ud = Buffer.from(hex.slice(30), 'hex');
+  const back = new Map<number, string>();
+  for (let c = 0x20; c < 0x7f; c++) {
+    const s = septetsOf(String.fromCharCode(c));
+    if (s?.length === 1) back.set(s[0], String.fromCharCode(c));
+  }
+  let out = '';
+  for (let i = 0; i < udl; i++) {
+    const bit = i * 7;
+    const septet = ((ud[bit >> 3] | ((ud[(bit >> 3) + 1] ?? 0) << 8)) >> (bit & 7)) & 0x7f;
+    out += back.get(septet) ?? '?';
+  }
+  return out;
 }
 
 let t: TestLocker | null = null;
@@ -48,29 +70,27 @@ function events(t: TestLocker, type: string) {
 }
 
 describe('the locker sending through its modem', () => {
-  it('sends the pickup code as UCS-2 parts, the code opens the door, and status reports mark it delivered', async () => {
+  it('sends the pickup code as ONE GSM-7 SMS by default, the code opens the door, and the status report marks it delivered', async () => {
     const sim = new Sim7600();
     const logs: string[] = [];
-    const { t, health } = await modemLocker(sim, {}, logs);
+    const { t, health } = await modemLocker(sim, { LOCKER_OFFICE_HOTLINE: '024 3825 3536' }, logs);
     expect(await health()).toMatchObject({ channel: 'modem', state: 'ok', sim: 'ready', registration: 'home', signal: { rssi: 20, dbm: -73 }, operator: 'Viettel', queued: 0 });
 
     const staff = await t.login('staff');
-    const n = await loadDossier(t, staff, 'M-1', PHONE);
-    expect(sim.pdus.length).toBeGreaterThan(1);
-    const text = decodeUcs2(sim.pdus.map((p) => p.hex));
-    expect(text).toMatch(/^Hồ sơ của bạn đã sẵn sàng/);
+    const n = await loadDossier(t, staff, 'H29.12-251123-0001', PHONE);
+    expect(sim.pdus).toHaveLength(1);
+    expect(dcs(sim.pdus[0].hex)).toBe(0x00);
+    const text = decodeGsm7(sim.pdus[0].hex);
+    expect(text).toMatch(/^Ho so \.\.\.3-0001 cua Ong\/Ba da san sang/);
+    expect(text).toContain('Ho tro: 024 3825 3536');
     const codes = text.match(/(?<!\d)\d{6}(?!\d)/g)!;
     expect(codes).toHaveLength(1);
-    expect((await t.api('GET', '/api/v1/dossiers/M-1', undefined, staff)).body.sms).toBe('sent');
+    expect((await t.api('GET', '/api/v1/dossiers/H29.12-251123-0001', undefined, staff)).body.sms).toBe('sent');
 
-    // All parts but the last reported: still only sent.
-    for (const p of sim.pdus.slice(0, -1)) sim.statusReport(p.mr, 0x00);
-    await new Promise((r) => setTimeout(r, 50));
-    expect((await t.api('GET', '/api/v1/dossiers/M-1', undefined, staff)).body.sms).toBe('sent');
-    sim.statusReport(sim.pdus.at(-1)!.mr, 0x00);
+    sim.statusReport(sim.pdus[0].mr, 0x00);
     await until(() => events(t, 'sms.delivered').length === 1, 'sms.delivered');
-    expect((await t.api('GET', '/api/v1/dossiers/M-1', undefined, staff)).body.sms).toBe('delivered');
-    expect(events(t, 'sms.delivered')[0]).toMatchObject({ dossier: 'M-1', compartment: n, data: { to: '09******78', channel: 'modem', kind: 'pickup_code' } });
+    expect((await t.api('GET', '/api/v1/dossiers/H29.12-251123-0001', undefined, staff)).body.sms).toBe('delivered');
+    expect(events(t, 'sms.delivered')[0]).toMatchObject({ dossier: 'H29.12-251123-0001', compartment: n, data: { to: '09******78', channel: 'modem', kind: 'pickup_code' } });
     expect(await health()).toMatchObject({ delivered: 1 });
 
     const pickup = await t.api('POST', '/api/v1/pickups', { phone: PHONE, code: codes[0] });
@@ -81,6 +101,17 @@ describe('the locker sending through its modem', () => {
       expect(trail).not.toContain(secret);
       expect(logText).not.toContain(secret);
     }
+  });
+
+  it('sends the pickup code as ONE UCS-2 SMS with diacritics when LOCKER_SMS_ENCODING=ucs2', async () => {
+    const sim = new Sim7600();
+    const { t } = await modemLocker(sim, { LOCKER_SMS_ENCODING: 'ucs2', LOCKER_OFFICE_HOTLINE: '024 3825 3536' });
+    const staff = await t.login('staff');
+    await loadDossier(t, staff, 'H29.12-251123-0002', PHONE);
+    expect(sim.pdus).toHaveLength(1);
+    expect(dcs(sim.pdus[0].hex)).toBe(0x08);
+    const text = decodeUcs2(sim.pdus.map((p) => p.hex));
+    expect(text).toMatch(/^Mã nhận HS …3-0002: \d{6}, hạn \d\d:\d\d \d\d\/\d\d\. LH 024 3825 3536$/);
   });
 
   it('audits a message the network reports undeliverable as sms.failed', async () => {

@@ -3,7 +3,8 @@
 // Once per lock, once per expiry, queued in the same transaction as the lock or the expiry.
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config/load.ts';
-import { codeLockedText, expiredText } from '../../server/sms/templates.ts';
+import { smsParts } from '../../server/sms/encoding.ts';
+import { NO_TEMPLATES, renderSms } from '../../server/sms/templates.ts';
 import { loadDossier, startLocker, tempDir, type TestLocker } from '../helpers/locker.ts';
 import { wrongCode } from '../helpers/seed.ts';
 import { ManualScheduler } from './manual-time.ts';
@@ -41,7 +42,8 @@ describe('citizen notices', () => {
     await t.locker.sms.drain();
     expect(texts()).toHaveLength(2);
     const notice = texts()[1];
-    expect(notice).toContain('đã bị khóa');
+    expect(notice).toContain('da bi khoa');
+    expect(notice).toContain('N-1');
     expect(notice).toContain('024 3825 3536');
     expect(notice).toContain('7:30-17:00 T2-T6');
     expect(notice).not.toMatch(SIX);
@@ -76,7 +78,7 @@ describe('citizen notices', () => {
     expect(t.locker.runExpiry()).toBe(0);
     await t.locker.sms.drain();
     expect(texts()).toHaveLength(2);
-    expect(texts()[1]).toContain('quá hạn');
+    expect(texts()[1]).toContain('qua han');
     expect(texts()[1]).toContain('024 3825 3536');
     expect(texts()[1]).not.toMatch(SIX);
     expect((await t.api('POST', '/api/v1/pickups', { phone: PHONE, code })).body).toEqual(INVALID);
@@ -105,13 +107,13 @@ describe('citizen notices', () => {
 });
 
 describe('notice texts', () => {
-  it('carry no 6-digit number, with or without an office configured, plain or not', () => {
+  it('carry no 6-digit number and fit one SMS, with or without an office configured, in either encoding', () => {
     for (const office of [undefined, { hotline: null, hours: null }, { hotline: '1900 1234 56', hours: '7:30-11:30, 13:30-17:00' }]) {
-      for (const plain of [false, true]) {
-        const o = { templates: { code: null, reminder: null, receipt: null }, location: 'UBND phường 123456', plain, office };
-        for (const text of [codeLockedText(o), expiredText(o)]) {
+      for (const encoding of ['gsm7', 'ucs2'] as const) {
+        const o = { templates: NO_TEMPLATES, location: 'UBND phường 123456', encoding, office, dossierTail: 6 };
+        for (const text of [renderSms('code_locked', { dossier: 'H29-251123' }, o), renderSms('expired', { dossier: '123456' }, o)]) {
           expect(text).not.toMatch(SIX);
-          expect(text.length).toBeLessThan(160);
+          expect(smsParts(text)).toBe(1);
         }
       }
     }

@@ -56,8 +56,9 @@ describe('reminder before the deadline', () => {
     expect(texts()).toHaveLength(2);
     const reminder = texts()[1];
     expect(reminder.match(SIX)).toBeNull();
-    expect(reminder).toContain('21:40 ngày 26/11/2026');
-    expect(reminder).toContain('mã nhận đã được gửi');
+    expect(reminder).toContain('21:40 26/11');
+    expect(reminder).toContain('Dung ma nhan da gui qua SMS');
+    expect(reminder).toContain('R-1');
     expect(sentKinds()).toEqual(['pickup_code', 'reminder']);
 
     // Neither more time nor a restart sends it again; the code from the first SMS still works.
@@ -77,8 +78,8 @@ describe('reminder before the deadline', () => {
     await loadDossier(t, staff, 'R-3', '0987654321');
     await collect(t);
     await later(13 * HOUR, 60_000);
-    expect(texts().filter((m) => m.includes('Nhắc hẹn'))).toHaveLength(0);
-    expect(texts('0987654321')).toEqual([expect.stringContaining('Mã nhận'), expect.stringContaining('Nhắc hẹn')]);
+    expect(texts().filter((m) => m.includes('Nhac hen'))).toHaveLength(0);
+    expect(texts('0987654321')).toEqual([expect.stringContaining('Ma nhan'), expect.stringContaining('Nhac hen')]);
   });
 
   it('is not sent when the whole pickup window is shorter than the lead time', async () => {
@@ -115,8 +116,9 @@ describe('receipt after a pickup', () => {
     await t.locker.sms.drain();
     expect(texts()).toHaveLength(2);
     const receipt = texts()[1];
-    expect(receipt).toContain('21:47 ngày 23/11/2026');
-    expect(receipt).toContain(`ngăn số ${door}`);
+    expect(receipt).toContain('21:47 23/11');
+    expect(receipt).toContain(`ngan ${door},`);
+    expect(receipt).toContain('P-1');
     expect(receipt.match(SIX)).toBeNull();
     expect(receipt).not.toContain(code);
     expect(sentKinds()).toEqual(['pickup_code', 'receipt']);
@@ -144,7 +146,7 @@ describe('receipt after a pickup', () => {
     await collect(t, code);
     await sched.advance(60_000);
     await t.locker.sms.drain();
-    expect(texts()).toEqual([expect.any(String), expect.stringContaining('đã được nhận')]);
+    expect(texts()).toEqual([expect.any(String), expect.stringContaining('da duoc nhan')]);
   });
 
   it('can be switched off', async () => {
@@ -186,17 +188,18 @@ describe('configured texts', () => {
   it('uses the configured templates, without diacritics in plain mode', async () => {
     const t = await locker({
       LOCKER_SMS_PLAIN: 'true',
-      LOCKER_SMS_TEMPLATE_CODE: 'UBND: mã {code}, hạn {deadline}, tại {location}.',
-      LOCKER_SMS_TEMPLATE_RECEIPT: 'Đã nhận lúc {time}, ngăn {door}.',
+      LOCKER_OFFICE_HOTLINE: '024 3825 3536',
+      LOCKER_SMS_TEMPLATE_CODE: 'UBND: mã {code}, HS {dossier}, hạn {deadline}, tại {location}. ĐT {hotline}',
+      LOCKER_SMS_TEMPLATE_RECEIPT: 'Đã nhận HS {dossier} lúc {time}, ngăn {door}. ĐT {hotline}',
       LOCKER_SMS_RECEIPT_DELAY_S: '0',
     });
     const staff = await t.login('staff');
     await loadDossier(t, staff, 'T-1', PHONE);
-    expect(texts()[0]).toMatch(/^UBND: ma \d{6}, han 21:40 ngay 30\/11\/2026, tai .+\.$/);
+    expect(texts()[0]).toMatch(/^UBND: ma \d{6}, HS T-1, han 21:40 30\/11, tai .+\. DT 024 3825 3536$/);
     const door = await collect(t);
     await sched.advance(10_000);
     await t.locker.sms.drain();
-    expect(texts()[1]).toBe(`Da nhan luc 21:40 ngay 23/11/2026, ngan ${door}.`);
+    expect(texts()[1]).toBe(`Da nhan HS T-1 luc 21:40 23/11, ngan ${door}. DT 024 3825 3536`);
   });
 
   it('refuses templates that would leak or lose the code, naming the variable', () => {
@@ -205,6 +208,7 @@ describe('configured texts', () => {
     expect(load({ LOCKER_SMS_TEMPLATE_RECEIPT: 'Nhận lúc {time} {code}' })).toThrow(/LOCKER_SMS_TEMPLATE_RECEIPT/);
     expect(load({ LOCKER_SMS_TEMPLATE_CODE: 'Hạn {deadline}' })).toThrow(/LOCKER_SMS_TEMPLATE_CODE: must contain \{code\} exactly once/);
     expect(load({ LOCKER_SMS_TEMPLATE_CODE: 'Mã {code}, hotline 190012' })).toThrow(/6-digit/);
+    expect(load({ LOCKER_SMS_TEMPLATE_CODE: 'Mã {code}, HS {dossier}' })).toThrow(/LOCKER_SMS_TEMPLATE_CODE: must contain \{hotline\}/);
     expect(load({ LOCKER_SMS_TEMPLATE_RECEIPT: 'Nhận ở {room}' })).toThrow(/unknown placeholder \{room\}/);
     expect(load({ LOCKER_SMS_REMINDER_H: '-1' })).toThrow(/LOCKER_SMS_REMINDER_H/);
     expect(load({ LOCKER_SMS_PHONE_LIMIT: '0' })).toThrow(/LOCKER_SMS_PHONE_LIMIT/);
