@@ -44,3 +44,11 @@ export function toCsv(events) {
   for (const e of events) lines.push(CSV_COLUMNS.map((k) => cell(e[k])).join(','));
   return `\uFEFF${lines.join('\r\n')}\r\n`;
 }
+
+/** One CSV line (no line end) of already ordered values, with the same quoting as toCsv. */
+export function csvLine(values) {
+  return values.map(cell).join(',');
+}
+
+/** The columns of the server's export (GET /api/v1/audit.csv): the event, its local time and its sentence. */
+export const EXPORT_COLUMNS = ['seq', 'id', 'at', 'localTime', 'timeZone', 'type', 'description', 'actor', 'compartment', 'dossier', 'data', 'prevHash', 'hash'];
