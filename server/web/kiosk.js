@@ -6,11 +6,15 @@ import { call } from './lib/api.js';
 import { drawBank, fetchLayout } from './lib/bank.js';
 import { cue } from './lib/cue.js';
 import { createI18n } from './lib/i18n.js';
-import { KIOSK_TEXT } from './kiosk-text.js';
+import { createVoice } from './lib/voice.js';
+import { KIOSK_TEXT, SPOKEN } from './kiosk-text.js';
 
 const IDLE_MS = 45_000; // quiet time on a half-typed screen before the warning
 const WARN_S = 15; // the warning's own countdown
-const RESULT_S = 30; // how long the open door stays on screen
+const RESULT_S = 30; // how long the result stays when the door is not opened (or its state is unknown)
+const SHUT_S = 5; // how long "the door is shut" stays before the next citizen's start screen
+const OPEN_MAX_S = 180; // a door left open this long: back to the start anyway (the console alarms)
+const DOOR_POLL_MS = 1000;
 const RESEND_COOLDOWN_MS = 60_000;
 const CODE_LENGTH = 6;
 
@@ -44,35 +48,66 @@ const el = {
   idleCount: $('idle-count'),
   stay: $('stay'),
   simLink: $('sim-link'),
+  help: $('help'),
+  hotline: $('contact-hotline'),
+  hours: $('contact-hours'),
+  takeIt: $('take-it'),
+  doorShut: $('door-shut'),
 };
+const voice = createVoice($('voice'));
+let office = { hotline: null, hours: null };
 
 let step = 'phone';
 let busy = false;
 let layout = null;
 let lastMessage = null; // {key, kind}: re-rendered when the language changes
 let resendBlockedUntil = 0;
-const timers = { idle: 0, warn: 0, wait: 0, result: 0 };
+const timers = { idle: 0, warn: 0, wait: 0, result: 0, door: 0 };
+let doorToken = null;
 
 // ---------- language ----------
 function renderLang() {
   el.lang.textContent = i18n.t('langButton');
   el.lang.lang = i18n.other();
   el.stepTitle.textContent = i18n.t(step === 'code' ? 'stepCode' : 'stepPhone');
-  if (lastMessage) showMessage(lastMessage.key, lastMessage.kind);
+  renderContact();
+  if (lastMessage) showMessage(lastMessage.key, lastMessage.kind, { quiet: true });
   if (step === 'result') labelBank(Number(el.doorNumber.textContent));
+}
+
+// ---------- the office's contact (from the locker's configuration) ----------
+function renderContact() {
+  el.hotline.textContent = office.hotline ? i18n.t('helpHotline', { hotline: office.hotline }) : i18n.t('helpDesk');
+  el.hours.textContent = office.hours ? i18n.t('helpHours', { hours: office.hours }) : '';
+  el.hours.hidden = !office.hours;
+}
+
+// ---------- voice ----------
+/** What the kiosk says on entering each screen. */
+function promptFor(s) {
+  if (s === 'phone') return ['sayPhone'];
+  if (s === 'code') return ['sayCode'];
+  if (s === 'wait') return ['waitText'];
+  if (s === 'result') return ['doorOpenBefore', `n${el.doorNumber.textContent}`, 'doorOpenAfter', 'takeIt'];
+  return [];
+}
+function say(names) {
+  voice.say(i18n.lang, names);
 }
 i18n.onChange(renderLang);
 el.lang.addEventListener('click', () => {
   i18n.setLang(i18n.other());
+  say(lastMessage && SPOKEN.includes(lastMessage.key) ? [lastMessage.key] : promptFor(step));
   currentInput()?.focus();
 });
 
 // ---------- messages ----------
-function showMessage(key, kind = 'error') {
+function showMessage(key, kind = 'error', { quiet = false } = {}) {
   lastMessage = { key, kind };
   el.message.textContent = i18n.t(key);
   el.message.classList.toggle('info', kind === 'info');
   el.message.hidden = false;
+  if (!quiet) say([key]);
 }
 function clearMessage() {
   lastMessage = null;
@@ -87,33 +122,39 @@ function show(screen) {
   el.result.hidden = screen !== 'result';
 }
 
-function goPhone({ keepPhone = false } = {}) {
+function goPhone({ keepPhone = false, quiet = false } = {}) {
   step = 'phone';
   el.body.dataset.step = step;
   show('entry');
   el.phoneField.hidden = false;
   el.codeField.hidden = true;
-  el.codeActions.hidden = true;
+  el.back.hidden = true;
+  el.help.hidden = false;
+  el.resend.disabled = Date.now() < resendBlockedUntil;
   if (!keepPhone) el.phone.value = '';
   el.code.value = '';
   el.stepTitle.textContent = i18n.t('stepPhone');
   setBusy(false);
   el.phone.focus();
+  if (quiet) voice.stop();
+  else say(promptFor('phone'));
 }
 
-function goCode() {
+function goCode({ quiet = false } = {}) {
   step = 'code';
   el.body.dataset.step = step;
   show('entry');
   el.phoneField.hidden = true;
   el.codeField.hidden = false;
-  el.codeActions.hidden = false;
+  el.back.hidden = false;
+  el.help.hidden = true;
   el.echo.textContent = groupPhone(el.phone.value);
   el.code.value = '';
   el.stepTitle.textContent = i18n.t('stepCode');
   el.resend.disabled = Date.now() < resendBlockedUntil;
   setBusy(false);
   el.code.focus();
+  if (!quiet) say(promptFor('code'));
 }
 
 function goWait(seconds) {
@@ -127,30 +168,45 @@ function goWait(seconds) {
     el.countdown.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
   };
   render();
+  say(promptFor('wait'));
   clearInterval(timers.wait);
   timers.wait = setInterval(() => {
     left--;
     if (left > 0) return render();
     clearInterval(timers.wait);
-    goCode();
+    goCode({ quiet: true });
     showMessage('canRetry', 'info');
     armIdle();
   }, 1000);
 }
 
-function goResult(compartment) {
+function goResult(compartment, token) {
   step = 'result';
   el.body.dataset.step = step;
+  delete el.body.dataset.door;
   clearMessage();
   stopIdle();
   el.phone.value = '';
   el.code.value = '';
   el.doorNumber.textContent = String(compartment);
+  el.takeIt.hidden = false;
+  el.doorShut.hidden = true;
   drawResultBank(compartment);
   show('result');
   cue('success');
-  let left = RESULT_S;
+  say(promptFor('result'));
+  countdown(RESULT_S);
+  doorToken = typeof token === 'string' ? token : null;
+  clearInterval(timers.door);
+  if (doorToken) timers.door = setInterval(watchDoor, DOOR_POLL_MS);
+  el.done.focus();
+}
+
+/** The result screen's way back to the start: `seconds` from now, shown as it runs down. */
+function countdown(seconds) {
+  let left = seconds;
   const render = () => {
+    el.resultReset.hidden = false;
     el.resultReset.textContent = i18n.t('resultReset', { n: left });
   };
   render();
@@ -160,18 +216,56 @@ function goResult(compartment) {
     if (left > 0) return render();
     reset();
   }, 1000);
-  el.done.focus();
+}
+
+// The door the pickup opened, through the pickup's own token: while it stands open the screen
+// waits for the citizen; once it is shut again, the screen thanks them and goes back to the start.
+let doorAsking = false;
+let doorState = 'waiting';
+async function watchDoor() {
+  if (doorAsking || step !== 'result' || !doorToken) return;
+  doorAsking = true;
+  const token = doorToken;
+  const r = await call('GET', `/api/v1/kiosk/door/${encodeURIComponent(token)}`);
+  doorAsking = false;
+  if (step !== 'result' || token !== doorToken) return;
+  if (r.status !== 200 || !r.body) {
+    if (r.status === 404) stopDoorWatch(); // token gone (restart, or too old): the countdown decides
+    return;
+  }
+  const door = r.body.door;
+  if (door === doorState) return;
+  doorState = door;
+  el.body.dataset.door = door;
+  if (door === 'open') {
+    // Someone is at the door: no countdown behind their back, only a limit for a door left open.
+    countdown(OPEN_MAX_S);
+    el.resultReset.hidden = true;
+  } else if (door === 'shut') {
+    stopDoorWatch();
+    el.takeIt.hidden = true;
+    el.doorShut.hidden = false;
+    say(['doorShut']);
+    countdown(SHUT_S);
+  }
+}
+function stopDoorWatch() {
+  clearInterval(timers.door);
+  doorToken = null;
 }
 
 /** Back to a clean start screen in Vietnamese, for the next citizen. */
-function reset() {
+function reset({ quiet = false } = {}) {
   clearInterval(timers.result);
   clearInterval(timers.wait);
+  stopDoorWatch();
+  doorState = 'waiting';
+  delete el.body.dataset.door;
   closeWarning();
   stopIdle();
   clearMessage();
   if (i18n.lang !== 'vi') i18n.setLang('vi');
-  goPhone();
+  goPhone({ quiet });
 }
 
 // ---------- the bank picture ----------
@@ -264,7 +358,7 @@ async function submitCode() {
   clearMessage();
   const r = await call('POST', '/api/v1/pickups', { body: { phone: el.phone.value, code } });
   setBusy(false);
-  if (r.status === 200 && r.body && Number.isInteger(r.body.compartment)) return goResult(r.body.compartment);
+  if (r.status === 200 && r.body && Number.isInteger(r.body.compartment)) return goResult(r.body.compartment, r.body.doorToken);
   el.code.value = '';
   if (r.status === 429) {
     cue('error');
@@ -278,8 +372,19 @@ async function submitCode() {
 }
 
 async function resend() {
-  if (step !== 'code' || Date.now() < resendBlockedUntil) return;
   noteActivity();
+  if (step === 'phone') {
+    // From the first step: the number typed so far is the one to send to, if it is one.
+    const phone = normalisePhone(el.phone.value);
+    if (!/^0\d{9}$/.test(phone)) {
+      showMessage('resendNeedsPhone', 'info');
+      el.phone.focus();
+      return;
+    }
+    el.phone.value = phone;
+    goCode({ quiet: true });
+  }
+  if (step !== 'code' || Date.now() < resendBlockedUntil) return;
   resendBlockedUntil = Date.now() + RESEND_COOLDOWN_MS;
   el.resend.disabled = true;
   setTimeout(() => {
@@ -288,7 +393,7 @@ async function resend() {
   const r = await call('POST', '/api/v1/pickups/resend', { body: { phone: el.phone.value } });
   // 202 whether or not anything was sent; only a failure to reach the locker reads differently.
   showMessage(r.status === 0 || r.status >= 500 ? 'resendFailed' : 'resent', 'info');
-  el.code.focus();
+  if (step === 'code') el.code.focus();
 }
 
 function setBusy(on) {
@@ -381,11 +486,12 @@ function onIdle() {
   el.idle.showModal();
   el.stay.focus();
   cue('warning');
+  say(['idleTitle']);
   clearInterval(timers.warn);
   timers.warn = setInterval(() => {
     left--;
     el.idleCount.textContent = String(left);
-    if (left <= 0) reset();
+    if (left <= 0) reset({ quiet: true });
   }, 1000);
 }
 function closeWarning() {
@@ -406,8 +512,23 @@ document.addEventListener('pointerdown', () => noteActivity());
 
 // ---------- start ----------
 i18n.setLang('vi');
-goPhone();
+renderContact();
+goPhone({ quiet: true });
 armIdle();
+// The office's hotline and hours, and the voice; until they arrive the help line names the desk.
+fetch('/api/v1/kiosk/settings', { cache: 'no-store' })
+  .then((r) => (r.ok ? r.json() : null))
+  .then(
+    (s) => {
+      if (!s) return;
+      office = s.office ?? office;
+      renderContact();
+      voice.configure(s.voice ?? { on: false });
+      if (step === 'phone' && el.phone.value === '') say(promptFor('phone'));
+      el.body.dataset.settings = 'true';
+    },
+    () => {},
+  );
 fetchLayout().then(
   (l) => {
     layout = l;

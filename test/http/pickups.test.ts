@@ -192,7 +192,7 @@ describe('racing submissions', () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => t.api('POST', '/api/v1/pickups', { phone: '0912345678', code })));
     const ok = results.filter((r) => r.status === 200);
     expect(ok).toHaveLength(1);
-    expect(ok[0].body).toEqual({ compartment: n });
+    expect(ok[0].body).toEqual({ compartment: n, doorToken: expect.any(String) });
     expect(results.every((r) => r.status === 200 || r.status === 401 || r.status === 429)).toBe(true);
     expect(t.sim.relayLog.filter((r) => r.energised).slice(before)).toEqual([expect.objectContaining({ compartment: n })]);
   });
@@ -213,5 +213,27 @@ describe('the kiosk throttle', () => {
     expect((await t.api('POST', '/api/v1/pickups', { phone: '0900000009', code: '123456' })).status).toBe(401);
     const again = await t.api('POST', '/api/v1/pickups', { phone: '0900000009', code: '123456' });
     expect(again.headers.get('retry-after')).toBe('60');
+  });
+
+  it('makes the next citizen wait at most a minute after someone typed wrong codes all night', async () => {
+    t = await startLocker();
+    const staff = await t.login('staff');
+    await loadDossier(t, staff, 'NIGHT-1', '0912000001');
+    const code = t.codeFor('0912000001');
+    let longest = 0;
+    for (let i = 0; i < 200; i++) {
+      const r = await t.api('POST', '/api/v1/pickups', { phone: `0900${String(i).padStart(6, '0')}`, code: '123456' });
+      if (r.status === 429) {
+        const wait = Number(r.headers.get('retry-after'));
+        longest = Math.max(longest, wait);
+        t.clock.advance(wait * 1000);
+      } else expect(r.status).toBe(401);
+    }
+    expect(longest).toBe(60);
+    const blocked = t.locker.ctx.pickups.throttleState();
+    expect(blocked.blockedUntil - t.clock.now()).toBeLessThanOrEqual(60_000);
+    t.clock.advance(60_000);
+    const ok = await t.api('POST', '/api/v1/pickups', { phone: '0912000001', code });
+    expect(ok.status).toBe(200);
   });
 });

@@ -75,7 +75,7 @@ describe('kiosk', () => {
     const a = await attempt(owner);
     await screenshot(page, 'kiosk-wrong-code');
     const b = await attempt(stranger);
-    expect(a.wrong).toBe('Số điện thoại hoặc mã nhận không đúng. Vui lòng xem lại tin nhắn SMS và nhập lại.');
+    expect(a.wrong).toBe('Số điện thoại hoặc mã nhận không đúng. Ông/Bà vui lòng xem lại tin nhắn SMS và nhập lại.');
     expect(b.wrong).toBe(a.wrong);
     expect(b.resent).toBe(a.resent);
     expect(b.screen.replace(/0911 111 111/, 'PHONE')).toBe(a.screen.replace(/0987 654 321/, 'PHONE'));
@@ -193,7 +193,7 @@ describe('kiosk', () => {
 
     await page.keyboard.type('12');
     await page.keyboard.press('Enter');
-    expect(await message(page)).toBe('Mã nhận gồm đúng 6 chữ số. Vui lòng nhập đủ 6 số.');
+    expect(await message(page)).toBe('Mã nhận gồm đúng 6 chữ số. Ông/Bà vui lòng nhập đủ 6 số.');
     await page.keyboard.press('Backspace');
     await page.keyboard.press('Backspace');
     await page.keyboard.type(code);
@@ -211,7 +211,7 @@ describe('kiosk', () => {
     await tapDigits(page, '09123');
     await page.getByRole('button', { name: 'OK', exact: true }).click();
     expect(await step(page)).toBe('phone');
-    expect(await message(page)).toBe('Số điện thoại gồm 10 chữ số và bắt đầu bằng số 0. Vui lòng nhập lại.');
+    expect(await message(page)).toBe('Số điện thoại gồm 10 chữ số, bắt đầu bằng số 0. Ông/Bà vui lòng nhập lại.');
     expect(asked).toEqual([]);
   });
 });

@@ -1,7 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Accepted, PickupBody, PickupReply, ResendBody, errorReplies } from '../schemas.ts';
+import { Type } from 'typebox';
+import { notFound } from '../../domain/errors.ts';
+import { KioskDoorWatch } from '../kiosk-door-watch.ts';
+import { Accepted, KioskDoorReply, PickupBody, PickupReply, ResendBody, errorReplies } from '../schemas.ts';
+
+/** After the unlock window: time enough to take the paper out and shut the door. */
+const DOOR_WATCH_EXTRA_MS = 10 * 60_000;
 
 export const pickupRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const ctx = app.locker;
+  const watch = new KioskDoorWatch(ctx.compartments, ctx.clock, ctx.config.unlockWindowSec * 1000 + DOOR_WATCH_EXTRA_MS);
+
   app.post(
     '/api/v1/pickups',
     {
@@ -12,7 +21,28 @@ export const pickupRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: PickupReply, ...errorReplies },
       },
     },
-    async (request) => app.locker.pickups.pickup(request.body.phone, request.body.code),
+    async (request) => {
+      const { compartment } = await ctx.pickups.pickup(request.body.phone, request.body.code);
+      return { compartment, doorToken: watch.issue(compartment) };
+    },
+  );
+
+  app.get(
+    '/api/v1/kiosk/door/:token',
+    {
+      schema: {
+        tags: ['kiosk'],
+        summary: "The door a pickup opened: not opened yet, open, or shut again (only for that pickup's doorToken, for a few minutes)",
+        params: Type.Object({ token: Type.String({ minLength: 1, maxLength: 64 }) }),
+        response: { 200: KioskDoorReply, ...errorReplies },
+      },
+    },
+    async (request, reply) => {
+      const door = watch.state(request.params.token);
+      if (!door) throw notFound('Door token');
+      reply.header('cache-control', 'no-store');
+      return { door };
+    },
   );
 
   app.post(
@@ -26,7 +56,7 @@ export const pickupRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      app.locker.pickups.resend(request.body.phone);
+      ctx.pickups.resend(request.body.phone);
       return reply.status(202).send({ status: 'accepted' });
     },
   );
