@@ -1,5 +1,6 @@
 // How the running service ends (SIGTERM from systemd, Ctrl-C on a laptop), and what its
 // watchdog pings vouch for.
+import http from 'node:http';
 import type { DoorBus } from '../../firmware-bridge/door-bus.ts';
 import { HARD_MAX_PULSE_MS } from '../../firmware-bridge/pulse-sequencer.ts';
 import type { Locker } from './compose.ts';
@@ -14,11 +15,37 @@ export async function finishPulses(bus: Pick<DoorBus, 'energised'>, maxMs = HARD
   while (bus.energised().length > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
 }
 
-/** What a watchdog ping vouches for: HTTP still listening and the database answering. */
-export function lockerAlive(locker: Pick<Locker, 'http' | 'ctx'>): boolean {
-  if (!locker.http.server.listening) return false;
+/**
+ * What a watchdog ping vouches for: a real request, GET /healthz over loopback, answered 200
+ * within `timeoutMs`, and the database answering. A listener that is open but answers nobody (a
+ * flood holding every file descriptor, a handler that hangs) withholds the ping, and systemd
+ * restarts the service. Rejects with the reason, so the notifier can log it.
+ */
+export async function lockerAlive(locker: Pick<Locker, 'endpoints' | 'ctx'>, timeoutMs: number): Promise<boolean> {
+  const probe = locker.endpoints?.probeUrl;
+  if (!probe) return false;
+  await healthAnswers(`${probe}/healthz`, timeoutMs);
   locker.ctx.store.db.prepare('SELECT 1').get();
   return true;
+}
+
+/** Resolves once `url` answers 200 on a connection of its own; rejects otherwise or after `timeoutMs`. */
+export function healthAnswers(url: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // agent: false: a fresh connection each time, as a new visitor would open one.
+    const req = http.get(url, { agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
+      res.resume();
+      if (res.statusCode === 200) res.once('end', () => resolve());
+      else reject(new Error(`${url} answered ${res.statusCode}`));
+    });
+    req.once('timeout', () => req.destroy(new Error(`${url} did not answer within ${timeoutMs} ms`)));
+    req.once('error', reject);
+  });
+}
+
+/** How long a watchdog probe may take: well inside the ping interval, so a slow one never overlaps the next. */
+export function probeTimeoutMs(intervalMs: number): number {
+  return Math.max(50, Math.min(5_000, Math.floor(intervalMs * 0.6)));
 }
 
 export interface ShutdownOptions {
@@ -27,6 +54,8 @@ export interface ShutdownOptions {
   /** After this long the process exits anyway (systemd's TimeoutStopSec is set above it). */
   boundMs: number;
   exit: (code: number) => void;
+  /** How long the exit waits for STOPPING=1 to reach systemd (default 3 s, inside the bound). */
+  notifyGraceMs?: number;
 }
 
 /**
@@ -43,7 +72,13 @@ export function createShutdown(o: ShutdownOptions): (signal: string) => Promise<
     if (running) return running;
     const log = o.locker.log;
     log.info({ signal }, 'stopping: finishing requests in flight');
-    void o.notifier.stopping('stopping: finishing requests in flight');
+    // STOPPING=1 queues behind a watchdog ping whose systemd-notify may still be running; a
+    // quick stop must not exit before it has gone out, or systemd never hears it.
+    const said = o.notifier.stopping('stopping: finishing requests in flight').catch(() => undefined);
+    const exit = (code: number) => {
+      const grace = new Promise<void>((r) => setTimeout(r, o.notifyGraceMs ?? 3_000).unref());
+      return Promise.race([said, grace]).then(() => o.exit(code));
+    };
     const hard = setTimeout(() => {
       log.error({ boundMs: o.boundMs, energised: safeEnergised(o.locker) }, 'shutdown took too long; exiting');
       o.exit(1);
@@ -60,16 +95,15 @@ export function createShutdown(o: ShutdownOptions): (signal: string) => Promise<
         const energised = safeEnergised(o.locker);
         if (energised.length > 0) {
           log.error({ energised }, 'stopped with relays still energised');
-          o.exit(1);
-          return;
+          return exit(1);
         }
         log.info({ energised }, 'stopped: every relay at its locked level, database closed');
-        o.exit(0);
+        return exit(0);
       },
       (err: unknown) => {
         clearTimeout(hard);
         log.error({ err }, 'shutdown failed');
-        o.exit(1);
+        return exit(1);
       },
     );
     return running;

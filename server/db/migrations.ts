@@ -179,4 +179,34 @@ CREATE TABLE alarm_acks (
 );
 `,
   },
+  {
+    // The newest audit event the broker has acknowledged with every earlier one: a trail shorter than
+    // this, or with another hash at this seq, was cut or rewritten after it left the locker.
+    version: 7,
+    sql: `
+CREATE TABLE audit_anchor (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL DEFAULT 0,
+  hash TEXT,
+  at INTEGER
+);
+INSERT INTO audit_anchor (id) VALUES (1);
+`,
+  },
+  {
+    // Who confirmed a dossier loaded: the clerk's actor, or 'door_closed' when its door's closing
+    // did (auto-confirm). A clerk's later confirm of such a dossier is answered without a second SMS.
+    version: 8,
+    sql: `ALTER TABLE dossiers ADD COLUMN confirmed_by TEXT;`,
+  },
+  {
+    // The auditor's filters (type, door, time range) read the trail through these, newest first,
+    // instead of scanning every event.
+    version: 9,
+    sql: `
+CREATE INDEX IF NOT EXISTS audit_events_type ON audit_events(type, seq);
+CREATE INDEX IF NOT EXISTS audit_events_compartment ON audit_events(compartment, seq) WHERE compartment IS NOT NULL;
+CREATE INDEX IF NOT EXISTS audit_events_at ON audit_events(at);
+`,
+  },
 ];

@@ -8,6 +8,7 @@ import type { AuditLog } from './audit-log.ts';
 import type { Bookings } from './bookings.ts';
 import { viewOf, type CompartmentView, type Compartments } from './compartments.ts';
 import type { DoorControl } from './door-control.ts';
+import { checkReason } from './dossier-repairs.ts';
 import { DomainError, notFound } from './errors.ts';
 import { INSIDE, transition, type DossierStatus } from './lifecycle.ts';
 import type { Clock } from './ports.ts';
@@ -60,7 +61,8 @@ export class CompartmentAdmin {
   }
 
   /** Unlocks the door once more, with the reason staff gave. A disabled compartment stays shut. */
-  async unlock(actor: string, number: number, reason: string): Promise<CompartmentView> {
+  async unlock(actor: string, number: number, why: string): Promise<CompartmentView> {
+    const reason = checkReason(why);
     const dossier = this.store.tx(() => {
       const row = this.compartments.row(number);
       if (!row) throw notFound(`compartment ${number}`);
@@ -77,7 +79,8 @@ export class CompartmentAdmin {
    * inside is withdrawn (its code stops working); a collected or withdrawn one has left already.
    * A fault is cleared with it: someone has just looked at the door.
    */
-  release(actor: string, number: number, reason: string): CompartmentView {
+  release(actor: string, number: number, why: string): CompartmentView {
+    const reason = checkReason(why);
     return this.store.tx(() => {
       const row = this.compartments.row(number);
       if (!row) throw notFound(`compartment ${number}`);

@@ -8,8 +8,19 @@ import type { Store } from '../db/store.ts';
 import type { AuditLog } from './audit-log.ts';
 import type { Compartments } from './compartments.ts';
 import type { DoorChange, DoorFaults } from './door-faults.ts';
-import { DEPARTING, releaseOnClose, type DossierStatus } from './lifecycle.ts';
+import { DEPARTING, confirmOnClose, releaseOnClose, type DossierStatus } from './lifecycle.ts';
 import type { Clock, Scheduler } from './ports.ts';
+
+/**
+ * Auto-confirm (LOCKER_AUTO_CONFIRM): the door of a dossier being loaded opened and has shut, so the
+ * dossier is confirmed in the same transaction as `door.closed` (DossierService.confirmByDoor); a
+ * crash cannot keep one without the other. `committed` runs after the commit (sends the SMS).
+ */
+export interface LoadingConfirm {
+  enabled: boolean;
+  confirm(dossierId: number, startup?: Record<string, unknown>): void;
+  committed(): void;
+}
 
 /** How soon a door event the database refused (disk full, I/O error) is tried again. */
 export const UNRECORDED_RETRY_MS = 2000;
@@ -42,6 +53,7 @@ export class DoorSupervisor {
     private readonly log: Logger,
     private readonly faults: DoorFaults | null = null,
     private readonly scheduler: Scheduler | null = null,
+    private readonly loading: LoadingConfirm | null = null,
   ) {
     const db = store.db;
     this.setDoor = db.prepare('UPDATE compartments SET door = ?, opened_since_unlock = ? WHERE number = ?');
@@ -118,7 +130,8 @@ export class DoorSupervisor {
 
   /** Records one door event; returns what changed (null: nothing did). */
   handle(event: DoorEvent, atStartup = false, seenAt = this.clock.now(), late = false): DoorChange | null {
-    return this.store.tx((): DoorChange | null => {
+    let confirmed = false;
+    const change = this.store.tx((): DoorChange | null => {
       const row = this.compartments.row(event.compartment);
       if (!row) return null;
       const dossier = row.dossier_code ?? undefined;
@@ -158,7 +171,15 @@ export class DoorSupervisor {
         dossier,
         data: departed || atStartup ? { ...(departed ? { released: true } : {}), ...startup } : undefined,
       });
+      const facts = { openedSinceUnlock: row.opened_since_unlock === 1 };
+      if (this.loading && row.dossier_id !== null && row.dossier_status !== null && confirmOnClose(row.dossier_status as DossierStatus, facts, this.loading.enabled)) {
+        this.loading.confirm(row.dossier_id, startup);
+        confirmed = true;
+      }
       return 'closed';
     });
+    // At start-up the SMS queue starts later and sends what was queued here.
+    if (confirmed && !atStartup) this.loading?.committed();
+    return change;
   }
 }

@@ -26,6 +26,8 @@ export interface DossierRow {
   /** When the door of a collected or withdrawn dossier opened for it (null: not yet, or never). */
   door_opened_at: number | null;
   loading_alarmed_at: number | null;
+  /** Who confirmed it loaded: a clerk's actor, or 'door_closed' (auto-confirm); null before. */
+  confirmed_by: string | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -40,6 +42,8 @@ export function dossierView(d: DossierRow) {
     createdBy: d.created_by,
     createdAt: iso(d.created_at)!,
     readyAt: iso(d.ready_at),
+    /** 'door' when the door's closing confirmed it, 'staff' when a clerk did, null while loading. */
+    confirmedBy: d.confirmed_by === null ? null : d.confirmed_by === 'door_closed' ? ('door' as const) : ('staff' as const),
     expiresAt: iso(d.expires_at),
     closedAt: iso(d.closed_at),
     sms: d.sms_status,

@@ -13,7 +13,7 @@ import type { DoorControl } from './door-control.ts';
 import { dossierView, type DossierRow, type DossierView } from './dossier-row.ts';
 import { CODE_TRIES, DOSSIER_CODE_PATTERN } from './dossier-rules.ts';
 import { DomainError, notFound } from './errors.ts';
-import { LIVE, canTransition, confirmRefusal, releaseAtOnce, transition } from './lifecycle.ts';
+import { CONFIRMED_BY_DOOR, LIVE, canTransition, confirmRefusal, confirmRepeated, releaseAtOnce, transition } from './lifecycle.ts';
 import { maskPhone, normalizePhone } from './phone.ts';
 import type { Clock } from './ports.ts';
 
@@ -31,6 +31,8 @@ export interface DossierServiceDeps {
   pickupWindowMs: number;
   /** A dossier in `loading` this long raises `dossier.loading_stale` (LOCKER_LOADING_ALARM_MIN). */
   loadingAlarmMs: number;
+  /** LOCKER_AUTO_CONFIRM: the door's closing after the loading unlock confirms (DoorSupervisor); said in the register answer. */
+  autoConfirm?: boolean;
   onSmsQueued: () => void;
   /** Inside the expiry transaction, once per dossier expired (the citizen is told by SMS). */
   onExpired?: (row: DossierRow, now: number) => void;
@@ -80,7 +82,7 @@ export class DossierService {
     const phone = normalizePhone(input.phone);
     if (!phone) throw new DomainError(400, 'invalid_phone', 'The phone number must be a Vietnamese mobile number: 0xxxxxxxxx or +84xxxxxxxxx.');
     const now = this.d.clock.now();
-    const compartment = this.d.store.tx(() => {
+    const { compartment, compartmentSize } = this.d.store.tx(() => {
       // A collected dossier whose door has not opened yet still holds its code: its pickup may be undone.
       const live = this.liveByCode.get(input.code) ?? this.bookedByCode.get(input.code);
       if (live && (LIVE.has(live.status) || live.status === 'picked_up')) {
@@ -90,15 +92,16 @@ export class DossierService {
       if (number === null) throw new DomainError(409, 'locker_full', `No free compartment of size ${input.size} or larger.`);
       const id = Number(this.insert.run(input.code, phone, input.size, number, actor, now, now, randomBytes(16).toString('hex')).lastInsertRowid);
       this.bookCompartment.run(id, number);
+      const compartmentSize = this.d.compartments.row(number)!.size;
       this.d.audit.append({
         type: 'dossier.loading',
         actor,
         compartment: number,
         dossier: input.code,
-        data: { phone: maskPhone(phone), size: input.size, compartmentSize: this.d.compartments.row(number)!.size },
+        data: { phone: maskPhone(phone), size: input.size, compartmentSize },
       });
       this.d.doors.authorise(number, actor, 'loading', input.code);
-      return number;
+      return { compartment: number, compartmentSize };
     });
     try {
       await this.d.doors.pulse(compartment, actor, input.code);
@@ -113,37 +116,63 @@ export class DossierService {
       });
       throw err;
     }
-    return { code: input.code, compartment, status: 'loading' as const };
+    return { code: input.code, compartment, status: 'loading' as const, size: input.size, compartmentSize, autoConfirm: this.d.autoConfirm ?? false };
   }
 
   markLoaded(actor: string, code: string) {
+    let queued = false;
     const result = this.d.store.tx(() => {
       const row = this.liveByCode.get(code);
       if (!row) throw notFound(`dossier ${code}`);
-      const status = transition(row.status, 'confirm', row.code);
+      // Its door's closing confirmed it already: the same answer, nothing sent twice.
+      if (confirmRepeated(row.status, row.confirmed_by)) return { code: row.code, compartment: row.compartment, status: 'ready' as const };
+      transition(row.status, 'confirm', row.code);
       const refusal = confirmRefusal(doorFacts(this.d.compartments.row(row.compartment)!));
       if (refusal === 'door_open') throw new DomainError(409, 'door_open', `Close door ${row.compartment} before confirming.`);
       if (refusal === 'door_not_opened') {
         throw new DomainError(409, 'door_not_opened', `Door ${row.compartment} has not been opened since it was unlocked: put the dossier in, shut the door, then confirm.`);
       }
-      code = row.code;
-      const now = this.d.clock.now();
-      const expiresAt = now + this.d.pickupWindowMs;
-      this.issueCode(row, 1, CODE_TRIES, now);
-      this.d.store.db
-        .prepare(`UPDATE dossiers SET status = ?, ready_at = ?, expires_at = ?, updated_at = ? WHERE id = ?`)
-        .run(status, now, expiresAt, now, row.id);
-      this.d.audit.append({
-        type: 'dossier.ready',
-        actor,
-        compartment: row.compartment,
-        dossier: code,
-        data: { expiresAt: new Date(expiresAt).toISOString() },
-      });
-      return { code, compartment: row.compartment, status: 'ready' as const };
+      this.confirm(row, actor, actor, {});
+      queued = true;
+      return { code: row.code, compartment: row.compartment, status: 'ready' as const };
     });
-    this.d.onSmsQueued();
+    if (queued) this.d.onSmsQueued();
     return result;
+  }
+
+  /**
+   * Auto-confirm, inside the door supervisor's transaction: the door of `row`, being loaded, opened
+   * after its unlock and has just shut (lifecycle `confirmOnClose`). The code goes out as after a
+   * clerk's confirm; the audit names the door's closing as what confirmed it and the clerk who
+   * registered the dossier. The caller kicks the SMS queue once the transaction has committed.
+   */
+  confirmByDoor(dossierId: number, startup?: Record<string, unknown>): void {
+    const row = this.d.store.db.prepare<[number], DossierRow>('SELECT * FROM dossiers WHERE id = ?').get(dossierId);
+    if (!row) return;
+    this.confirm(row, 'system', CONFIRMED_BY_DOOR, { confirmedBy: CONFIRMED_BY_DOOR, registeredBy: row.created_by, ...startup });
+  }
+
+  /** Kicks the SMS queue after a commit that queued a code (auto-confirm). */
+  smsQueued(): void {
+    this.d.onSmsQueued();
+  }
+
+  /** `loading` → `ready` by the lifecycle table: a code with its SMS, a deadline, `dossier.ready`. Inside a transaction. */
+  private confirm(row: DossierRow, actor: string, confirmedBy: string, data: Record<string, unknown>): void {
+    const status = transition(row.status, 'confirm', row.code);
+    const now = this.d.clock.now();
+    const expiresAt = now + this.d.pickupWindowMs;
+    this.issueCode(row, 1, CODE_TRIES, now);
+    this.d.store.db
+      .prepare(`UPDATE dossiers SET status = ?, ready_at = ?, expires_at = ?, updated_at = ?, confirmed_by = ? WHERE id = ?`)
+      .run(status, now, expiresAt, now, confirmedBy, row.id);
+    this.d.audit.append({
+      type: 'dossier.ready',
+      actor,
+      compartment: row.compartment,
+      dossier: row.code,
+      data: { expiresAt: new Date(expiresAt).toISOString(), ...data },
+    });
   }
 
   /** Issues code number `counter` and queues its SMS. Inside a transaction. */

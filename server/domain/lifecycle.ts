@@ -21,7 +21,7 @@ export const DEPARTING: ReadonlySet<DossierStatus> = new Set(['picked_up', 'with
 export const LIVE: ReadonlySet<DossierStatus> = new Set(['loading', 'ready', 'expired']);
 
 export type LifecycleEvent =
-  /** The clerk confirms the paper is inside and the door shut: the code goes out. */
+  /** The clerk confirms the paper is inside and the door shut (or the door's closing does it): the code goes out. */
   | 'confirm'
   /** A citizen's code matched: committed before the pulse. */
   | 'pickup'
@@ -106,6 +106,28 @@ export function confirmRefusal(facts: DoorFacts): 'door_open' | 'door_not_opened
   if (!facts.openedSinceUnlock) return 'door_not_opened';
   return null;
 }
+
+/**
+ * The door of a dossier being loaded has just shut: with auto-confirm on, that confirms it, as the
+ * clerk's "loaded" would. It opened since its unlock, so the paper could go in, and it is shut now;
+ * these are exactly the facts `confirmRefusal` asks of a clerk's confirm. At start-up the same rule
+ * judges a door recorded open before the stop and found shut (DoorSupervisor.reconcile).
+ */
+export function confirmOnClose(status: DossierStatus, facts: Pick<DoorFacts, 'openedSinceUnlock'>, autoConfirm: boolean): boolean {
+  return autoConfirm && canTransition(status, 'confirm') && facts.openedSinceUnlock;
+}
+
+/**
+ * A clerk's confirm of a dossier the door's closing already confirmed is answered as if it had just
+ * happened (a client that shut the door and then called "loaded" sees 200 and the same body), and
+ * changes nothing: no second code, no second SMS.
+ */
+export function confirmRepeated(status: DossierStatus, confirmedBy: string | null): boolean {
+  return status === 'ready' && confirmedBy === CONFIRMED_BY_DOOR;
+}
+
+/** `dossiers.confirmed_by` of a dossier confirmed by its door's closing (else the clerk's actor). */
+export const CONFIRMED_BY_DOOR = 'door_closed';
 
 /**
  * A pickup whose door has not opened once its unlock is over (window lapsed, pulse failed, jam, or a

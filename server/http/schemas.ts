@@ -1,6 +1,7 @@
 // One schema per body and reply. These also feed the OpenAPI document at /docs.
 import { Type } from 'typebox';
 import { MAX_PASSWORD, USERNAME_PATTERN } from '../domain/auth-service.ts';
+import { AuditFilterParams } from './audit-filter.ts';
 import { DOSSIER_CODE_PATTERN } from '../domain/dossier-rules.ts';
 
 export const ErrorReply = Type.Object(
@@ -66,6 +67,16 @@ export const DossierStep = Type.Object({
   status: DossierStatus,
 });
 
+/** Registering also says the size of the compartment given: larger than asked when none of that size was free. */
+export const RegisterReply = Type.Object({
+  code: Type.String(),
+  compartment: Type.Integer(),
+  status: DossierStatus,
+  size: Size,
+  compartmentSize: Size,
+  autoConfirm: Type.Boolean({ description: 'shutting the door after loading confirms the dossier by itself (LOCKER_AUTO_CONFIRM)' }),
+});
+
 export const Dossier = Type.Object({
   code: Type.String(),
   compartment: Type.Integer(),
@@ -75,6 +86,9 @@ export const Dossier = Type.Object({
   createdBy: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   readyAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  confirmedBy: Type.Union([Type.Literal('door'), Type.Literal('staff'), Type.Null()], {
+    description: 'who confirmed it loaded: its door closing (auto-confirm) or a clerk; null while loading',
+  }),
   expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   closedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   sms: Type.Union([Type.Literal('queued'), Type.Literal('sent'), Type.Literal('delivered'), Type.Literal('failed'), Type.Null()], {
@@ -105,13 +119,26 @@ export const CompartmentParams = Type.Object({ number: Type.String({ pattern: '^
 export const DisableBody = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
 export const CompartmentList = Type.Object({ compartments: Type.Array(CompartmentItem) });
 /** A repair's reason: what staff write in the trail about why they did it. */
-export const RepairBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }) }, { additionalProperties: false });
+/** Why a staff repair is made. A blank one is refused by the domain (checkReason) as `invalid_reason`. */
+export const Reason = Type.String({ minLength: 1, maxLength: 200, description: 'why (1-200 characters, not blank); audited' });
+/** The body of every repair that needs nothing but its reason. */
+export const ReasonBody = Type.Object({ reason: Reason }, { additionalProperties: false });
 
 export const PickupBody = Type.Object(
   { phone: Phone, code: Type.String({ minLength: 1, maxLength: 32 }) },
   { additionalProperties: false },
 );
-export const PickupReply = Type.Object({ compartment: Type.Integer() });
+export const PickupReply = Type.Object({
+  compartment: Type.Integer(),
+  doorToken: Type.Optional(
+    Type.String({ description: 'Opaque, for a few minutes: GET /api/v1/kiosk/door/{doorToken} tells whether this door has been shut' }),
+  ),
+});
+export const KioskDoorReply = Type.Object({
+  door: Type.Union([Type.Literal('waiting'), Type.Literal('open'), Type.Literal('shut')], {
+    description: 'waiting: not opened yet; open; shut: opened since the pickup and closed again',
+  }),
+});
 export const ResendBody = Type.Object({ phone: Phone }, { additionalProperties: false });
 export const Accepted = Type.Object({ status: Type.Literal('accepted') });
 
@@ -131,16 +158,45 @@ export const AuditQuery = Type.Object(
   {
     after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })),
+    // The auditor view's additions: filters, newest first, and a count of what matches.
+    before: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'only events with a lower seq (the `next` of a page in order=desc)' })),
+    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')], { description: 'asc (default, seq order) or desc (newest first; `next` is then the `before` of the next page)' })),
+    count: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: also answer `total`, how many events match the filters' })),
+    ...AuditFilterParams,
   },
   { additionalProperties: false },
 );
-export const AuditPage = Type.Object({ events: Type.Array(AuditEventSchema), next: Type.Union([Type.Integer(), Type.Null()]) });
+export const AuditCsvQuery = Type.Object(
+  {
+    ...AuditFilterParams,
+    lang: Type.Optional(Type.Union([Type.Literal('vi'), Type.Literal('en')], { description: 'language of the description column (default vi)' })),
+  },
+  { additionalProperties: false },
+);
+export const AuditPage = Type.Object({
+  events: Type.Array(AuditEventSchema),
+  next: Type.Union([Type.Integer(), Type.Null()]),
+  total: Type.Optional(Type.Integer({ description: 'with count=true: events matching the filters' })),
+});
+export const AuditMeta = Type.Object({
+  timeZone: Type.String({ description: 'LOCKER_TIMEZONE: the zone of local times on the auditor view and in the CSV' }),
+  types: Type.Array(Type.String(), { description: 'every event type the locker writes, and any other type found in its trail' }),
+});
 export const AuditVerify = Type.Object({
   ok: Type.Boolean(),
   count: Type.Integer(),
   head: Type.String({ description: 'hash of the last event (64 zeros for an empty trail)' }),
   brokenAt: Type.Optional(Type.Integer()),
   reason: Type.Optional(Type.String()),
+  anchored: Type.Object(
+    {
+      seq: Type.Integer(),
+      hash: Type.Union([Type.String(), Type.Null()]),
+      at: Type.Union([Type.String(), Type.Null()]),
+    },
+    { description: 'the newest event the broker acknowledged with every earlier one (seq 0: none yet)' },
+  ),
+  unconfirmed: Type.Integer({ description: 'events after the anchored one: not yet confirmed by the broker' }),
 });
 
 export const SimDoorParams = Type.Object({ number: Type.String({ pattern: '^[0-9]{1,6}$' }) }, { additionalProperties: false });

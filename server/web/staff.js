@@ -7,6 +7,7 @@ import { createI18n, formatTime } from './lib/i18n.js';
 import { wireLogin } from './lib/login.js';
 import { openStream } from './lib/stream.js';
 import { ALARM_ACK_TYPE, ALARM_TYPES as ALARM_TYPE_LIST, DOOR_ALARM_TYPES } from './lib/alarm-types.js';
+import { errorText } from './lib/error-text.js';
 import { STAFF_TEXT } from './staff-text.js';
 
 const ALARM_TYPES = new Set(ALARM_TYPE_LIST);
@@ -36,6 +37,8 @@ const state = {
   refreshTimer: 0,
   users: [],
   passwordFor: null,
+  // The dossier just registered on this console: shown next to the form until the next one.
+  current: null,
 };
 
 // ---------- language ----------
@@ -50,22 +53,38 @@ i18n.onChange(renderLang);
 langButton.addEventListener('click', () => i18n.setLang(i18n.other()));
 
 // ---------- notes ----------
-let lastToast = null;
+// Each note remembers what it says, so a language switch re-words it. '@error' is an API error
+// code, worded by the shared table: the API's English `message` never reaches the screen.
+const notes = new Map();
+const words = (key, vars) => (key === '@error' ? errorText(vars.code, i18n.lang) : t(key, vars));
+let toastTimer = 0;
 function toast(key, vars = {}, kind = 'ok', target = $('toast')) {
-  lastToast = { key, vars, kind, target };
-  target.textContent = t(key, vars);
-  target.className = `note ${kind}`;
+  notes.set(target, { key, vars });
+  target.textContent = words(key, vars);
+  target.className = `note ${kind}${target.id === 'toast' ? ' toast' : ''}`;
   target.hidden = false;
+  // The pinned note covers a strip of the page: it goes after a while, or at a click.
+  if (target.id === 'toast') {
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => {
+      target.hidden = true;
+    }, 12_000);
+  }
 }
+$('toast').addEventListener('click', () => {
+  $('toast').hidden = true;
+});
 i18n.onChange(() => {
-  if (lastToast && !lastToast.target.hidden) lastToast.target.textContent = t(lastToast.key, lastToast.vars);
+  for (const [target, n] of notes) if (target.isConnected && !target.hidden) target.textContent = words(n.key, n.vars);
 });
 function apiError(r, target) {
-  const code = r.body?.error;
   if (r.status === 0) return toast('network', {}, 'error', target);
-  if (code && STAFF_TEXT.vi[`err.${code}`]) return toast(`err.${code}`, { message: r.body?.message ?? '' }, 'error', target);
-  toast('failed', { message: r.body?.message ?? `HTTP ${r.status}` }, 'error', target);
+  const code = r.body?.error ?? `HTTP ${r.status}`;
+  toast('@error', { code }, 'error', target);
 }
+/** Where a note about dossier `code` goes: next to the form when it is the one being loaded, else pinned. */
+const noteFor = (code) => (state.current && sameCode(state.current.code, code) ? $('register-note') : $('toast'));
+const sameCode = (a, b) => String(a).toUpperCase() === String(b).toUpperCase();
 
 // ---------- login / logout ----------
 session.onExpired = () => showLogin();
@@ -86,6 +105,10 @@ $('logout').addEventListener('click', () => {
 function showLogin() {
   state.stream?.stop();
   state.stream = null;
+  state.current = null;
+  renderCurrent();
+  $('register-note').hidden = true;
+  $('toast').hidden = true;
   $('console').hidden = true;
   unmountAccounts();
   $('logout').hidden = true;
@@ -135,6 +158,7 @@ function setLive(mode) {
 
 function startStream() {
   state.stream?.stop();
+  let snapshots = 0;
   state.stream = openStream('/api/v1/events/stream', () => session.get()?.token, {
     onState: setLive,
     onUnauthorized: () => {
@@ -147,6 +171,8 @@ function startStream() {
         renderGrid();
       }
       if (name === 'snapshot') {
+        // A snapshot after a reconnect: dossiers may have changed while the stream was down.
+        if (snapshots++ > 0) scheduleRefresh();
         state.alarms = msg.alarms ?? [];
         renderAlarms();
         renderLoading();
@@ -163,16 +189,22 @@ function startStream() {
           newAlarm = true;
         }
         if (e.dossier || e.type.startsWith('dossier.') || e.type.startsWith('sms.')) dossierTouched = true;
+        // A dossier that left loading leaves the list now, not at the refresh a moment later.
+        if (e.dossier && LEFT_LOADING.has(e.type)) state.dossiers.loading = state.dossiers.loading.filter((d) => !sameCode(d.code, e.dossier));
+        currentHeard(e);
       }
       if (newAlarm) cue('warning');
       renderAlarms();
       renderLoading();
+      renderCurrent();
       if (dossierTouched) scheduleRefresh();
     },
   });
 }
 
 // ---------- dossiers ----------
+/** Events after which a dossier is no longer waiting to be loaded. */
+const LEFT_LOADING = new Set(['dossier.ready', 'dossier.withdrawn', 'dossier.cancelled']);
 function scheduleRefresh() {
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(refreshDossiers, 150);
@@ -189,6 +221,7 @@ async function refreshDossiers() {
   renderReady();
   renderAlarms();
   renderCellDetails();
+  currentFromLists();
   if (state.shown) refreshShown();
 }
 
@@ -202,8 +235,11 @@ function dossierIn(number) {
 
 async function withdraw(code) {
   const r = await session.call('POST', `/api/v1/dossiers/${encodeURIComponent(code)}/withdraw`);
-  if (r.status === 200) toast('withdrawnOk', { code, n: r.body.compartment });
-  else apiError(r);
+  const target = noteFor(code);
+  if (r.status === 200) {
+    toast('withdrawnOk', { code, n: r.body.compartment }, 'ok', target);
+    if (target.id === 'register-note') setCurrent({ status: 'withdrawn' });
+  } else apiError(r, target);
   await refreshDossiers();
 }
 
@@ -216,9 +252,84 @@ async function resend(code) {
 
 async function confirmLoaded(code) {
   const r = await session.call('POST', `/api/v1/dossiers/${encodeURIComponent(code)}/loaded`);
-  if (r.status === 200) toast('loadedOk', { code, n: r.body.compartment });
-  else apiError(r);
+  const target = noteFor(code);
+  if (r.status === 200) {
+    toast('loadedOk', { code, n: r.body.compartment }, 'ok', target);
+    if (target.id === 'register-note') setCurrent({ status: 'ready', announced: true });
+  } else apiError(r, target);
   await refreshDossiers();
+}
+
+// ---------- the dossier being loaded, next to the form ----------
+/** Follows the dossier just registered through the stream: its door, and its confirmation. */
+function currentHeard(e) {
+  const c = state.current;
+  if (!c) return;
+  if (e.compartment === c.compartment && c.status === 'loading') {
+    if (e.type === 'door.opened') c.doorOpened = true;
+  }
+  if (!e.dossier || !sameCode(e.dossier, c.code)) return;
+  if (e.type === 'dossier.ready') setCurrent({ status: 'ready', byDoor: e.actor === 'system' });
+  else if (e.type === 'dossier.withdrawn') setCurrent({ status: 'withdrawn' });
+  else if (e.type === 'dossier.cancelled') setCurrent({ status: 'cancelled' });
+}
+
+/** A refresh may have seen a change the stream missed (a reconnect). */
+function currentFromLists() {
+  const c = state.current;
+  if (!c || c.status !== 'loading') return;
+  const ready = state.dossiers.ready.find((d) => sameCode(d.code, c.code));
+  if (ready) setCurrent({ status: 'ready', byDoor: ready.confirmedBy === 'door' });
+}
+
+function setCurrent(change) {
+  const c = state.current;
+  if (!c) return;
+  const was = c.status;
+  Object.assign(c, change);
+  // Said once, where the clerk looks: the note that said "unlocked" now says "ready".
+  if (c.status === 'ready' && was !== 'ready' && !c.announced) {
+    c.announced = true;
+    toast(c.byDoor ? 'autoLoadedOk' : 'loadedOk', { code: c.code, n: c.compartment }, 'ok', $('register-note'));
+    focusCode();
+  }
+  renderCurrent();
+}
+
+function renderCurrent() {
+  const box = $('current');
+  const c = state.current;
+  if (!c) {
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
+  box.dataset.status = c.status;
+  box.dataset.code = c.code;
+  const door = state.compartments.get(c.compartment)?.door ?? 'closed';
+  if (door === 'open') c.doorOpened = true;
+  box.dataset.door = door;
+  $('current-code').textContent = t('currentCode', { code: c.code });
+  $('current-door').textContent = t('currentDoor', { n: c.compartment });
+  let step;
+  if (c.status === 'loading') {
+    if (door === 'open') step = c.autoConfirm ? 'stepShutAuto' : 'stepShut';
+    else if (c.doorOpened) step = 'stepConfirm';
+    else step = c.autoConfirm ? 'stepOpenAuto' : 'stepOpen';
+  } else step = `step_${c.status}`;
+  box.dataset.step = step;
+  $('current-step').textContent = t(step, { code: c.code, n: c.compartment });
+  const larger = c.compartmentSize && c.compartmentSize !== c.size;
+  $('current-size').hidden = !larger;
+  if (larger) $('current-size').textContent = t('largerUsed', { asked: t(`size${c.size}`), given: t(`size${c.compartmentSize}`), n: c.compartment });
+  $('current-actions').replaceChildren(
+    ...(c.status === 'loading'
+      ? [
+          h('button', { type: 'button', class: 'btn primary', text: t('confirmLoaded'), dataset: { action: 'loaded', code: c.code }, onclick: () => confirmLoaded(c.code) }),
+          withdrawButton(c.code),
+        ]
+      : []),
+  );
 }
 
 function withdrawButton(code) {
@@ -230,6 +341,7 @@ const regForm = $('register-form');
 const regCode = $('reg-code');
 const regPhone = $('reg-phone');
 const regNote = $('register-note');
+const defaultSize = regForm.querySelector('input[name=size]:checked');
 
 // A scan replaces whatever was in the field, also when the field is clicked first (the click's
 // mouseup would otherwise drop the selection).
@@ -287,9 +399,23 @@ regForm.addEventListener('submit', async (e) => {
   const r = await session.call('POST', '/api/v1/dossiers', { code, phone, size });
   button.disabled = false;
   if (r.status === 201) {
-    toast('registered', { n: r.body.compartment, code }, 'ok', regNote);
+    const b = r.body;
+    state.current = {
+      code: b.code ?? code,
+      compartment: b.compartment,
+      size,
+      compartmentSize: b.compartmentSize ?? size,
+      autoConfirm: b.autoConfirm === true,
+      status: 'loading',
+      doorOpened: false,
+      announced: false,
+    };
+    toast(state.current.autoConfirm ? 'registeredAuto' : 'registered', { n: b.compartment, code: state.current.code }, 'ok', regNote);
     regCode.value = '';
     regPhone.value = '';
+    // Each dossier starts from the usual size: the last one's choice must not carry over.
+    defaultSize.checked = true;
+    renderCurrent();
     regCode.focus();
     await refreshDossiers();
   } else {
@@ -311,7 +437,7 @@ $('find-form').addEventListener('submit', async (e) => {
   if (PHONE_RE.test(phone)) {
     // In the body, so the number does not land in an access log.
     const r = await session.call('POST', '/api/v1/dossiers/search', { phone });
-    if (r.status !== 200) return box.replaceChildren(h('p', { class: 'note error', text: r.body?.message ?? `HTTP ${r.status}` }));
+    if (r.status !== 200) return box.replaceChildren(h('p', { class: 'note error', text: r.status === 0 ? t('network') : errorText(r.body?.error ?? `HTTP ${r.status}`, i18n.lang) }));
     if (r.body.dossiers.length === 0) return box.replaceChildren(h('p', { class: 'note', text: t('noneForPhone') }));
     if (r.body.dossiers.length === 1) return showDossier(r.body.dossiers[0]);
     box.replaceChildren(
@@ -336,7 +462,7 @@ $('find-form').addEventListener('submit', async (e) => {
   }
   const r = await session.call('GET', `/api/v1/dossiers/${encodeURIComponent(raw)}`);
   if (r.status !== 200) {
-    box.replaceChildren(h('p', { class: 'note error', text: r.status === 404 ? t('err.not_found') : r.body?.message ?? `HTTP ${r.status}` }));
+    box.replaceChildren(h('p', { class: 'note error', text: r.status === 404 ? t('notFoundDossier') : r.status === 0 ? t('network') : errorText(r.body?.error ?? `HTTP ${r.status}`, i18n.lang) }));
     return;
   }
   showDossier(r.body);
@@ -653,6 +779,7 @@ function renderAll() {
   renderReady();
   renderAlarms();
   renderUsers();
+  renderCurrent();
 }
 
 // ---------- accounts (admins only; the locker answers 403 to anyone else) ----------

@@ -7,6 +7,7 @@ import {
   INSIDE,
   afterRestart,
   canTransition,
+  confirmOnClose,
   confirmRefusal,
   pickupUndone,
   releaseAtOnce,
@@ -33,6 +34,10 @@ function moves(s: State): { name: string; next: State }[] {
   if (s.door === 'open') {
     const freed = s.booked && releaseOnClose(s.status, { openedSinceUnlock: s.opened });
     out.push({ name: 'close', next: { ...s, door: 'closed', booked: s.booked && !freed } });
+    // With auto-confirm on, the closing of a door that opened for loading confirms the dossier.
+    if (s.booked && confirmOnClose(s.status, { openedSinceUnlock: s.opened }, true)) {
+      out.push({ name: 'close (auto-confirm)', next: { ...s, door: 'closed', status: transition(s.status, 'confirm') } });
+    }
   }
   if (s.fault) out.push({ name: 'enable', next: { ...s, fault: false } });
   if (s.booked && canTransition(s.status, 'withdraw')) {

@@ -122,6 +122,12 @@ describe('a wrong entry taken back', () => {
     expect(shut.status).toBe(409);
     expect(shut.body.error).toBe('invalid_state');
     expect((await t.api('POST', `/api/v1/compartments/${n}/unlock`, { reason: '' }, staff)).status).toBe(400);
+    // A blank reason says nothing to the auditor: refused like an empty one, with the same code as the dossier repairs.
+    for (const action of ['unlock', 'release']) {
+      const blank = await t.api('POST', `/api/v1/compartments/${n}/${action}`, { reason: '   ' }, staff);
+      expect(blank.status, action).toBe(400);
+      expect(blank.body.error, action).toBe('invalid_reason');
+    }
     expect((await dossier('W-5')).status).toBe('ready');
   });
 

@@ -1,4 +1,5 @@
-// Model-based test: random interleavings of load, confirm, pickup (right, stale, wrong), resend
+// Model-based test (auto-confirm on, its default: a loading door opened and shut confirms)
+// with random interleavings of load, confirm, pickup (right, stale, wrong), resend
 // (citizen and staff), withdraw (also while loading), expiry, doors opened, closed or never opened,
 // forced opens, failed lock pulses, restarts (also right after a pickup's commit) and staff repairs
 // (unlock, release, enable), run against a real locker and against a model written from the rules.

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../plugins/auth.ts';
-import { CodeParams, Dossier, DossierList, DossierListQuery, DossierStep, RegisterBody, errorReplies } from '../schemas.ts';
+import { CodeParams, Dossier, DossierList, DossierListQuery, DossierStep, RegisterBody, RegisterReply, errorReplies } from '../schemas.ts';
 
 const security = [{ bearer: [] }];
 
@@ -16,7 +16,7 @@ export const dossierRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Register a dossier: books the smallest free compartment that fits and unlocks it for loading',
         security,
         body: RegisterBody,
-        response: { 201: DossierStep, ...errorReplies },
+        response: { 201: RegisterReply, ...errorReplies },
       },
     },
     async (request, reply) => {
@@ -32,6 +32,8 @@ export const dossierRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['staff'],
         summary: 'Confirm the dossier is inside and the door shut: the pickup code goes out by SMS',
+        description:
+          'With LOCKER_AUTO_CONFIRM (the default) the door closing after the loading unlock already confirms it; calling this then answers 200 with the same body and sends nothing more.',
         security,
         params: CodeParams,
         response: { 200: DossierStep, ...errorReplies },

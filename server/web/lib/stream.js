@@ -1,6 +1,10 @@
 // Reads the locker's server-sent events with fetch(), so the bearer token goes in a header
 // (EventSource cannot send one, and a token in the URL would end up in logs).
-// Reconnects on its own; a 401 or 403 stops it and tells the page.
+// Reconnects on its own (the first message is then a fresh snapshot); a 401 or 403 stops it and
+// tells the page. A stream replaced by a newer one of the same session (the server keeps a few per
+// session) waits the longest delay before it tries again, so surplus tabs do not take turns every second.
+
+const MAX_DELAY = 15000;
 
 export function openStream(url, getToken, { onMessage, onState, onUnauthorized }) {
   let stopped = false;
@@ -25,14 +29,19 @@ export function openStream(url, getToken, { onMessage, onState, onUnauthorized }
         if (!res.ok || !res.body) throw new Error(`stream ${res.status}`);
         onState('live');
         delay = 1000;
-        await readEvents(res.body, onMessage);
+        let ended = null;
+        await readEvents(res.body, (name, msg) => {
+          if (name === 'end') ended = msg.reason;
+          else onMessage(name, msg);
+        });
+        if (ended === 'replaced') delay = MAX_DELAY;
       } catch (err) {
         if (stopped) return;
       }
       if (stopped) return;
       onState('offline');
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 15000);
+      delay = Math.min(delay * 2, MAX_DELAY);
     }
   }
 

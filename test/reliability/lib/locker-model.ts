@@ -33,6 +33,8 @@ export interface MDossier {
   hasCode: boolean;
   createdAt: number;
   staleAlarmed: boolean;
+  /** Confirmed by its door's closing after the loading unlock (LOCKER_AUTO_CONFIRM), not by a clerk. */
+  confirmedByDoor: boolean;
 }
 
 export interface MCompartment {
@@ -70,6 +72,8 @@ export class LockerModel {
     public now: number,
     private readonly pickupWindowMs: number,
     private readonly unlockWindowMs: number,
+    /** LOCKER_AUTO_CONFIRM: a loading door opened after its unlock and shut again confirms the dossier. */
+    private readonly autoConfirm = true,
   ) {
     for (const c of compartments) {
       this.compartments.set(c.number, { number: c.number, size: c.size, dossierId: null, door: 'closed', unlockedUntil: 0, openedSinceUnlock: false, fault: null });
@@ -170,6 +174,7 @@ export class LockerModel {
       hasCode: false,
       createdAt: this.now,
       staleAlarmed: false,
+      confirmedByDoor: false,
     };
     this.dossiers.push(d);
     this.compartments.get(number)!.dossierId = d.id;
@@ -188,6 +193,8 @@ export class LockerModel {
     const e: Expect = { status: 0, events: [], unlocks: [], newCodes: [] };
     const d = this.live(code);
     if (!d) return { ...e, status: 404, body: { error: 'not_found' } };
+    // Its door's closing confirmed it already: the clerk's confirm gets the same answer, nothing more.
+    if (d.status === 'ready' && d.confirmedByDoor) return { ...e, status: 200, body: { code, compartment: d.compartment, status: 'ready' } };
     if (d.status !== 'loading') return { ...e, status: 409, body: { error: 'invalid_state' } };
     const c = this.compartments.get(d.compartment)!;
     if (c.door === 'open') return { ...e, status: 409, body: { error: 'door_open' } };
@@ -349,16 +356,24 @@ export class LockerModel {
       return e;
     }
     if (c.door === 'closed') return e;
-    this.close(c);
-    e.events.push('door.closed');
+    this.close(c, e);
     return e;
   }
 
-  private close(c: MCompartment): void {
+  /** A door shuts: a departed dossier's compartment is free; a loaded one confirms itself (auto-confirm). */
+  private close(c: MCompartment, e: Expect): void {
     c.door = 'closed';
     c.unlockedUntil = 0;
     const d = this.byId(c.dossierId);
     if (d && DEPARTED.includes(d.status) && c.openedSinceUnlock) c.dossierId = null;
+    e.events.push('door.closed');
+    if (this.autoConfirm && d && d.status === 'loading' && c.openedSinceUnlock) {
+      this.issue(d, CODE_TRIES, e);
+      d.status = 'ready';
+      d.expiresAt = this.now + this.pickupWindowMs;
+      d.confirmedByDoor = true;
+      e.events.push('dossier.ready', 'sms.sent');
+    }
   }
 
   /**
@@ -369,14 +384,16 @@ export class LockerModel {
     const e: Expect = { status: 0, events: [], unlocks: [], newCodes: [] };
     for (const c of this.sorted()) {
       if (c.door !== 'open') continue;
-      this.close(c);
-      e.events.push('door.closed');
+      this.close(c, e);
     }
     for (const c of this.sorted()) {
       if (c.unlockedUntil >= this.now) e.events.push('door.unlock_ended');
       c.unlockedUntil = 0;
     }
     for (const c of this.sorted()) this.revertIfUndone(c, e);
+    // Codes issued by start-up's reconcile go out once the SMS queue starts, after all of it.
+    const sent = e.events.filter((x) => x === 'sms.sent');
+    e.events = [...e.events.filter((x) => x !== 'sms.sent'), ...sent];
     return e;
   }
 

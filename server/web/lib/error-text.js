@@ -1,0 +1,92 @@
+// What an API error code means, in the words of the people at the screens. Pages show these, never
+// the API's `message`: that English sentence is for integrators and logs. One table for every page,
+// so a code the server adds needs one entry here (test/web/error-text.test.ts checks every code the
+// server can answer with has both languages).
+
+export const ERROR_TEXT = {
+  vi: {
+    not_found: 'Không tìm thấy.',
+    invalid_request: 'Dữ liệu gửi đi chưa đúng. Kiểm tra lại các ô rồi thử lại.',
+    invalid_state: 'Hồ sơ không còn ở bước này (có thể vừa được xử lý ở máy khác). Danh sách đã được cập nhật.',
+    invalid_code_format: 'Mã hồ sơ chỉ gồm chữ, số và dấu . - _ (tối đa 64 ký tự).',
+    invalid_phone: 'Số điện thoại chưa đúng: 0xxxxxxxxx hoặc +84xxxxxxxxx.',
+    invalid_deadline: 'Hạn mới không hợp lệ: từ 0,01 đến 60 ngày, và không ở quá khứ.',
+    invalid_reason: 'Cần nhập lý do (1–200 ký tự).',
+    invalid_code: 'Số điện thoại hoặc mã nhận không đúng.',
+    invalid_username: 'Tên đăng nhập chỉ gồm chữ, số và dấu . - _ (tối đa 64 ký tự).',
+    invalid_role: 'Vai trò không hợp lệ.',
+    invalid_credentials: 'Sai tên đăng nhập hoặc mật khẩu.',
+    invalid_range: 'Khoảng sự kiện yêu cầu không hợp lệ.',
+    unauthorized: 'Phiên đăng nhập đã hết. Đăng nhập lại.',
+    forbidden: 'Tài khoản không có quyền làm việc này.',
+    account_disabled: 'Tài khoản này đã ngừng sử dụng. Hỏi quản trị viên.',
+    throttled: 'Thử sai quá nhiều lần. Vui lòng chờ rồi thử lại.',
+    busy: 'Hệ thống đang bận. Thử lại sau giây lát.',
+    too_many_streams: 'Có quá nhiều màn hình đang mở cùng lúc. Đóng bớt một màn hình rồi tải lại trang.',
+    dossier_exists: 'Mã hồ sơ này đang ở trong tủ.',
+    locker_full: 'Không còn ngăn trống cỡ này hoặc lớn hơn.',
+    door_open: 'Cửa ngăn vẫn mở. Đóng cửa rồi bấm xác nhận lại.',
+    door_not_opened:
+      'Cửa ngăn chưa được mở từ lúc mở khóa, nên trong ngăn chưa có hồ sơ. Bỏ hồ sơ vào, đóng cửa rồi xác nhận; nếu khóa đã đóng lại, bấm "Mở khóa lại" ở ngăn đó.',
+    door_fault: 'Khóa ngăn không mở được. Kiểm tra tủ.',
+    same_phone: 'Hồ sơ đã có số điện thoại này.',
+    phone_erased: 'Số điện thoại của hồ sơ này đã được xóa theo quy định lưu trữ.',
+    already_acknowledged: 'Cảnh báo này đã được xử lý.',
+    already_closed: 'Cảnh báo này đã đóng.',
+    user_exists: 'Tên đăng nhập này đã có.',
+    weak_password: 'Mật khẩu có ít nhất 8 ký tự.',
+    cannot_disable_self: 'Không thể ngừng tài khoản của chính mình.',
+    storage_unavailable: 'Tủ tạm thời không ghi được dữ liệu; chưa có gì thay đổi. Thử lại sau hoặc báo kỹ thuật.',
+    internal_error: 'Tủ gặp lỗi nội bộ; chưa chắc việc này đã xong. Tải lại trang để kiểm tra.',
+    unknown_command: 'Lệnh không được hỗ trợ.',
+    transaction_conflict: 'Yêu cầu trùng mã giao dịch với một yêu cầu khác.',
+    mqtt_unavailable: 'Chưa kết nối được với máy chủ trung tâm.',
+    other: 'Không thực hiện được (mã lỗi {code}).',
+  },
+  en: {
+    not_found: 'Not found.',
+    invalid_request: 'What was sent is not valid. Check the fields and try again.',
+    invalid_state: 'The dossier is no longer at this step (another screen may just have handled it). The lists have been refreshed.',
+    invalid_code_format: 'A dossier code is letters, digits and . - _ (at most 64).',
+    invalid_phone: 'The phone number is not right: 0xxxxxxxxx or +84xxxxxxxxx.',
+    invalid_deadline: 'The new deadline is not valid: 0.01 to 60 days, and not in the past.',
+    invalid_reason: 'A reason of 1–200 characters is required.',
+    invalid_code: 'The phone number or pickup code is not right.',
+    invalid_username: 'A username is letters, digits and . - _ (at most 64).',
+    invalid_role: 'That role does not exist.',
+    invalid_credentials: 'Wrong username or password.',
+    invalid_range: 'The range of events asked for is not valid.',
+    unauthorized: 'Your session has ended. Log in again.',
+    forbidden: 'Your account may not do this.',
+    account_disabled: 'This account is disabled. Ask an administrator.',
+    throttled: 'Too many failed tries. Please wait, then try again.',
+    busy: 'The locker is busy. Try again in a moment.',
+    too_many_streams: 'Too many screens are open at once. Close one, then reload this page.',
+    dossier_exists: 'This dossier code is already in the locker.',
+    locker_full: 'No free compartment of this size or larger.',
+    door_open: 'The door is still open. Shut it, then confirm again.',
+    door_not_opened:
+      'The door has not been opened since it was unlocked, so nothing is inside yet. Put the dossier in, shut the door and confirm; if the lock has closed again, press "Unlock again" on that door.',
+    door_fault: 'The lock did not release. Check the locker.',
+    same_phone: 'The dossier already has this phone number.',
+    phone_erased: "This dossier's phone number was erased under the retention rules.",
+    already_acknowledged: 'This alarm has already been handled.',
+    already_closed: 'This alarm is already closed.',
+    user_exists: 'This username is taken.',
+    weak_password: 'A password has at least 8 characters.',
+    cannot_disable_self: 'You cannot disable your own account.',
+    storage_unavailable: 'The locker cannot record anything right now; nothing was changed. Try again later or call technical support.',
+    internal_error: 'The locker had an internal error; this may not have been done. Reload the page to check.',
+    unknown_command: 'That command is not supported.',
+    transaction_conflict: 'This request reuses the transaction id of another one.',
+    mqtt_unavailable: 'Not connected to the central office yet.',
+    other: 'That did not work (error code {code}).',
+  },
+};
+
+/** The words for an API answer `{error}` in `lang`; an unknown code is named, never explained in English. */
+export function errorText(code, lang = 'vi') {
+  const table = ERROR_TEXT[lang] ?? ERROR_TEXT.vi;
+  if (typeof code === 'string' && Object.hasOwn(table, code) && code !== 'other') return table[code];
+  return table.other.split('{code}').join(String(code ?? '?'));
+}
