@@ -1,6 +1,7 @@
 // `npx locker central`: load the CENTRAL_* config, build the service, listen; stop cleanly on
 // SIGTERM/SIGINT (the message being stored is finished and acknowledged first).
 import type { Writable } from 'node:stream';
+import { lanAddresses, reachableUrls, startupFailureLine } from '../app/banner.ts';
 import { createLogger } from '../logger.ts';
 import { createCentral, type Central } from './compose.ts';
 import { loadCentralConfig } from './config.ts';
@@ -15,10 +16,12 @@ export async function runCentral(io: { stdout: Writable; stderr: Writable }, env
     central = await createCentral(config);
     const url = await central.start();
     central.log.info({ url, database: central.ctx.db.describe }, `central audit service listening on ${url}`);
-    io.stdout.write(`Central audit service is listening on ${url} (auditors' page /, API docs /docs)\n`);
+    const [lan] = reachableUrls(url, config.host, lanAddresses());
+    io.stdout.write(`Central audit service is listening on ${url} (from the office LAN: auditors' page ${lan}/, API docs ${lan}/docs)\n`);
   } catch (err) {
-    boot.fatal({ err: err instanceof Error ? { message: err.message } : err }, `start-up failed: ${(err as Error).message}`);
-    io.stderr.write(`locker central: start-up failed: ${(err as Error).message}\n`);
+    // One plain line on stderr naming the cause (a bad setting names it); details only at debug.
+    io.stderr.write(startupFailureLine('locker central', err) + '\n');
+    boot.debug({ err: err instanceof Error ? { message: err.message, stack: err.stack } : err }, 'start-up failed');
     await central?.stop().catch(() => undefined);
     return 1;
   }

@@ -8,17 +8,20 @@ import { startArgs } from '../helpers/start-command.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
-function run(env: Record<string, string>, untilListening = false): Promise<{ code: number | null; out: string }> {
+function run(env: Record<string, string>, untilListening = false): Promise<{ code: number | null; out: string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: { ...process.env, ...env } });
     let out = '';
+    let stdout = '';
+    let stderr = '';
+    // The banner is written in one go; wait for its last line before stopping.
     const onData = (d: Buffer) => {
       out += d.toString();
-      if (untilListening && out.includes('is listening on')) child.kill('SIGTERM');
+      if (untilListening && /API docs .*\n/.test(out) && /is listening on/.test(out)) child.kill('SIGTERM');
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => resolve({ code, out }));
+    child.stdout.on('data', (d: Buffer) => ((stdout += d.toString()), onData(d)));
+    child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), onData(d)));
+    child.on('exit', (code) => resolve({ code, out, stdout, stderr }));
   });
 }
 
@@ -27,6 +30,24 @@ describe('start-up', () => {
     const r = await run({ LOCKER_DATA_DIR: tempDir(), LOCKER_DOORS: 'relays' });
     expect(r.code).toBe(1);
     expect(r.out).toContain('LOCKER_DOORS');
+  });
+
+  it('says a bad setting in one plain line on stderr, naming it, with no JSON log line or stack trace', async () => {
+    const r = await run({ LOCKER_DATA_DIR: tempDir(), LOCKER_DOORS: 'relays', LOCKER_LOG_LEVEL: 'info' });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^locker: start-up failed: config: LOCKER_DOORS: /)]);
+    expect(r.stdout).not.toContain('{');
+    expect(r.out).not.toMatch(/\n\s+at /);
+  });
+
+  it('names every page at the address to use from the LAN, and how to create the first user when there is none', async () => {
+    const r = await run({ LOCKER_DATA_DIR: tempDir(), LOCKER_PORT: '0', LOCKER_HOST: '0.0.0.0', LOCKER_LOG_LEVEL: 'warn' }, true);
+    expect(r.code).toBe(0);
+    const base = /From the office LAN: (http:\/\/\S+?)[\s(]/.exec(r.stdout)?.[1];
+    expect(base, r.stdout).toBeDefined();
+    for (const page of ['/', '/staff', '/audit', '/sim', '/docs']) expect(r.stdout).toContain(`${base}${page}`);
+    expect(r.stdout).toContain('No user exists yet');
+    expect(r.stdout).toContain('npx locker user add admin --role admin --password-stdin');
   });
 
   it('refuses to start on a bad locker map, naming the field', async () => {

@@ -67,6 +67,15 @@ describe('locker central (command line)', () => {
     expect(bad.err + bad.out).toMatch(/CENTRAL_MQTT_URL: must start with mqtt/);
   });
 
+  it('says a bad setting in one plain line on stderr, with no log line or stack trace, as a separate process', () => {
+    const place = freshDb('sqlite');
+    cleanups.push(() => place.drop());
+    const r = run(place, ['central'], '', { CENTRAL_MQTT_URL: 'http://broker', CENTRAL_LOG_LEVEL: 'info' });
+    expect(r.code).toBe(1);
+    expect(r.err.trimEnd().split('\n')).toEqual([expect.stringMatching(/^locker central: start-up failed: .*CENTRAL_MQTT_URL: must start with mqtt/)]);
+    expect(r.out).toBe('');
+  });
+
   it('runs the service, lets a user made on the command line log in, and stops cleanly on SIGTERM', { timeout: 60_000 }, async () => {
     const broker = await startBroker();
     cleanups.push(() => broker.close());
