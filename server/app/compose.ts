@@ -25,6 +25,8 @@ import { Retention, RETENTION_SWEEP_MS } from '../domain/retention.ts';
 import { systemClock, timerScheduler, type Clock, type Scheduler, type SmsChannel } from '../domain/ports.ts';
 import { loadOrCreateSecrets } from '../domain/secrets.ts';
 import { buildHttpApp } from '../http/app.ts';
+import { EventStreams } from '../http/event-streams.ts';
+import { HttpListeners, type ListenUrls } from '../http/listeners.ts';
 import { createLogger } from '../logger.ts';
 import { SmsDispatcher } from '../sms/dispatcher.ts';
 import { createSmsChannel } from '../sms/index.ts';
@@ -51,6 +53,10 @@ export interface Locker {
   log: Logger;
   /** Starts every part and listens; resolves with the base URL. */
   start(): Promise<string>;
+  /** Where it listens, once started: the main URL, the kiosk's loopback URL (with HTTPS), the watchdog's probe URL. */
+  endpoints: ListenUrls | null;
+  /** Connection caps: what was let in and held off (server/http/listeners.ts). */
+  listeners: HttpListeners;
   stop(): Promise<void>;
   runExpiry(): number;
   /** Erases phone numbers and code hashes of dossiers closed longer than LOCKER_RETENTION_DAYS ago. */
@@ -112,10 +118,17 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       timing: { jamMs: config.doorTiming.jamSec * 1000, ajarMs: config.doorTiming.ajarSec * 1000 },
     });
     const doors = new DoorControl(store, audit, doorBus, clock, config.unlockWindowSec * 1000, log.child({ module: 'doors' }), bookings, scheduler, doorFaults);
-    const supervisor = new DoorSupervisor(store, audit, compartments, doorBus, clock, log.child({ module: 'doors' }), doorFaults, scheduler);
+    // Auto-confirm: `dossiers` is built below; the supervisor calls it only once the service runs.
+    const loadingConfirm = {
+      enabled: config.autoConfirm,
+      confirm: (dossierId: number, startup?: Record<string, unknown>) => dossiers.confirmByDoor(dossierId, startup),
+      committed: () => dossiers.smsQueued(),
+    };
+    const supervisor = new DoorSupervisor(store, audit, compartments, doorBus, clock, log.child({ module: 'doors' }), doorFaults, scheduler, loadingConfirm);
     const sms = new SmsDispatcher(store, audit, smsQueue, smsChannel, codes, clock, scheduler, log.child({ module: 'sms' }), {
       location: map.location,
-      plain: config.smsPlainText,
+      encoding: config.smsOptions.encoding ?? (config.smsPlainText ? 'gsm7' : 'ucs2'),
+      dossierTail: config.smsOptions.dossierTail,
       lockerId: config.lockerId,
       templates: config.smsOptions.templates,
       office: config.smsOptions.office,
@@ -137,6 +150,7 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       clock,
       pickupWindowMs: Math.round(config.pickupDays * 24 * 3600 * 1000),
       loadingAlarmMs: Math.round(config.loadingAlarmMin * 60_000),
+      autoConfirm: config.autoConfirm,
       onSmsQueued: () => sms.kick(),
       onExpired: (row, now) => notices.expired(row, now),
     });
@@ -183,9 +197,11 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       smsChannel: smsChannel.name,
       smsStatus: () => sms.status(),
       mqttStatus: () => mqtt.status(),
+      streams: new EventStreams(clock, log.child({ module: 'streams' })),
       startedAt: Date.now(),
     };
-    const http = await buildHttpApp(ctx, log.child({ module: 'http' }));
+    const listeners = new HttpListeners(config.listen, config.loopbackPort);
+    const http = await buildHttpApp(ctx, log.child({ module: 'http' }), listeners.fastifyOptions());
     let stopExpiry: (() => void) | null = null;
     const retention = new Retention(store, audit, clock, config.retentionDays * 86_400_000, log.child({ module: 'retention' }));
     const runRetention = () => retention.purge();
@@ -209,6 +225,8 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       log,
       runExpiry,
       runRetention,
+      endpoints: null,
+      listeners,
       async start() {
         // First in, so last out: events from every other part's shutdown still reach the broker
         // (or wait in the outbox), and the link lets go before the database closes.
@@ -249,9 +267,10 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
         };
         sweepRetention();
         stops.push(scheduler.every(RETENTION_SWEEP_MS, sweepRetention));
-        const url = await http.listen({ host: config.host, port: config.port });
-        stops.push(() => http.close());
-        return url;
+        // Fastify's close stops the main listener; the kiosk's loopback one stops with it.
+        stops.push(() => Promise.all([http.close(), listeners.closeLoopback()]).then(() => undefined));
+        locker.endpoints = await listeners.listen(http, config.host, config.port);
+        return locker.endpoints.url;
       },
       async stop() {
         while (stops.length > 0) {

@@ -15,6 +15,7 @@ import type { DossierRepairs } from '../domain/dossier-repairs.ts';
 import type { MqttStatus } from '../mqtt/link.ts';
 import type { SmsStatus } from '../sms/dispatcher.ts';
 import type { SmsQueue } from '../sms/queue.ts';
+import type { EventStreams } from '../http/event-streams.ts';
 
 /** What the HTTP adapter may use; built once by the composition root. */
 export interface LockerContext {
@@ -39,5 +40,7 @@ export interface LockerContext {
   /** The `sms` part of /healthz: channel state (modem SIM, registration, signal) and queue counts. */
   smsStatus?(): SmsStatus;
   mqttStatus(): MqttStatus;
+  /** The staff console's open live streams (GET /api/v1/events/stream) and their limits. */
+  streams: EventStreams;
   startedAt: number;
 }

@@ -121,22 +121,29 @@ export class SystemdNotifier {
   }
 
   /**
-   * Pings every WATCHDOG_USEC/2 while `alive()` says the service is well. A ping that would
-   * overlap one still in flight is skipped, so a slow PID 1 never piles up processes.
+   * Pings every WATCHDOG_USEC/2 while `alive()` says the service is well; `alive` may be a
+   * probe that takes time (an HTTP request), and nothing is sent until it has said yes. A ping
+   * (with its probe) that would overlap one still in flight is skipped, so a slow PID 1 or a
+   * slow probe never piles up processes or requests.
    */
-  startWatchdog(alive: () => boolean = () => true): void {
+  startWatchdog(alive: () => boolean | Promise<boolean> = () => true): void {
     if (!this.socket || this.watchdogIntervalMs === null || this.timer) return;
+    const withheld = (err: unknown) => this.log?.warn({ err: (err as Error).message }, 'liveness check failed; watchdog ping withheld');
     this.timer = setInterval(() => {
       if (this.pingPending) return;
-      let ok = false;
+      let verdict: boolean | Promise<boolean>;
       try {
-        ok = alive();
+        verdict = alive();
       } catch (err) {
-        this.log?.warn({ err: (err as Error).message }, 'liveness check failed; watchdog ping withheld');
+        withheld(err);
+        return;
       }
-      if (!ok) return;
+      if (verdict === false) return;
       this.pingPending = true;
-      void this.notify(['WATCHDOG=1']).finally(() => {
+      const ping = (ok: boolean) => (ok ? this.notify(['WATCHDOG=1']) : undefined);
+      // A plain `true` pings at once; a probe pings once it has answered yes.
+      const sent = verdict === true ? ping(true) : verdict.then(ping, withheld);
+      void Promise.resolve(sent).finally(() => {
         this.pingPending = false;
       });
     }, this.watchdogIntervalMs);

@@ -12,6 +12,7 @@ import { migrateCentral } from './db/migrations.ts';
 import { openCentralDb } from './db/open.ts';
 import type { CentralDb } from './db/sql.ts';
 import { buildCentralHttp } from './http/app.ts';
+import { HttpListeners } from '../http/listeners.ts';
 import type { CentralContext } from './http/context.ts';
 import { GapHealer } from './gap-heal.ts';
 import { Ingestor } from './ingest.ts';
@@ -32,6 +33,8 @@ export interface Central {
   log: Logger;
   /** Connects to the broker and listens; resolves with the base URL. */
   start(): Promise<string>;
+  /** Connection caps: what was let in and held off (server/http/listeners.ts). */
+  listeners: HttpListeners;
   stop(): Promise<void>;
 }
 
@@ -70,12 +73,14 @@ export async function createCentral(config: CentralConfig, o: CentralOverrides =
       log,
       startedAt: Date.now(),
     };
-    const http = await buildCentralHttp(ctx, log.child({ module: 'http' }));
+    const listeners = new HttpListeners(config.listen, null);
+    const http = await buildCentralHttp(ctx, log.child({ module: 'http' }), listeners.fastifyOptions());
     return {
       ctx,
       http,
       link,
       log,
+      listeners,
       async start() {
         link.start();
         stops.push(() => link.stop());
@@ -91,9 +96,8 @@ export async function createCentral(config: CentralConfig, o: CentralOverrides =
             .finally(() => (sweeping = false));
         });
         stops.push(stopSweep);
-        const url = await http.listen({ host: config.host, port: config.port });
         stops.push(() => http.close());
-        return url;
+        return (await listeners.listen(http, config.host, config.port)).url;
       },
       async stop() {
         while (stops.length > 0) {

@@ -3,6 +3,8 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../config/load.ts';
+import { insecureMqttMessage, mqttWeaknesses } from '../config/mqtt-security.ts';
+import { readListenSettings, type ListenSettings } from '../config/listen.ts';
 
 export interface CentralMqttOptions {
   url: string | null;
@@ -13,6 +15,8 @@ export interface CentralMqttOptions {
   group: string;
   username: string | null;
   password: string | null;
+  /** What makes the link insecure, run anyway because CENTRAL_MQTT_INSECURE=true (empty: a secure or local link). */
+  insecure: string[];
   caFile: string | null;
   certFile: string | null;
   keyFile: string | null;
@@ -25,6 +29,8 @@ export interface CentralMqttOptions {
 export interface CentralConfig {
   host: string;
   port: number;
+  /** HTTPS and connection caps of the listener (CENTRAL_TLS_*, CENTRAL_MAX_CONNECTIONS*, CENTRAL_HTTP_*). */
+  listen: ListenSettings;
   dataDir: string;
   databaseUrl: string | null;
   /** PostgreSQL schema to use (created if missing); unset: the server's search_path. */
@@ -94,6 +100,10 @@ export function loadCentralConfig(src: Source = process.env, opts: { requireMqtt
   if ((certFile === null) !== (keyFile === null)) {
     throw new ConfigError(certFile ? 'CENTRAL_MQTT_KEY' : 'CENTRAL_MQTT_CERT', 'a client certificate needs both CENTRAL_MQTT_CERT and CENTRAL_MQTT_KEY');
   }
+  const username = optional('CENTRAL_MQTT_USERNAME');
+  const password = optional('CENTRAL_MQTT_PASSWORD');
+  const insecure = url === null ? [] : mqttWeaknesses(url, { username, password, certFile });
+  if (insecure.length > 0 && !bool('CENTRAL_MQTT_INSECURE', false)) throw new ConfigError('CENTRAL_MQTT_URL', insecureMqttMessage('CENTRAL', url!, insecure));
   const databaseUrl = optional('CENTRAL_DATABASE_URL');
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('CENTRAL_DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
@@ -105,9 +115,12 @@ export function loadCentralConfig(src: Source = process.env, opts: { requireMqtt
   const logLevel = str('CENTRAL_LOG_LEVEL', 'info');
   if (!(LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError('CENTRAL_LOG_LEVEL', `must be one of ${LEVELS.join(', ')}`);
 
+  const listen = readListenSettings({ optional, int }, 'CENTRAL');
+
   return {
     host: str('CENTRAL_HOST', '0.0.0.0'),
     port: int('CENTRAL_PORT', 8090, 0, 65535),
+    listen,
     dataDir: resolve(str('CENTRAL_DATA_DIR', './data-central')),
     databaseUrl,
     databaseSchema,
@@ -116,8 +129,9 @@ export function loadCentralConfig(src: Source = process.env, opts: { requireMqtt
       base,
       clientId,
       group,
-      username: optional('CENTRAL_MQTT_USERNAME'),
-      password: optional('CENTRAL_MQTT_PASSWORD'),
+      username,
+      password,
+      insecure,
       caFile: file('CENTRAL_MQTT_CA'),
       certFile,
       keyFile,

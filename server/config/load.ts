@@ -3,7 +3,12 @@ import { resolve } from 'node:path';
 import { EXAMPLE_MAP_PATH } from '../../locker-map/load.ts';
 import { DEFAULT_RETENTION_DAYS } from '../domain/retention.ts';
 import { HTTP_PRESETS, PHONE_FORMATS, presetConfig, type PresetFields } from '../sms/http-presets.ts';
-import { officeTextProblem, templateProblem, type TemplateName } from '../sms/templates.ts';
+import { SMS_ENCODINGS, type SmsEncoding } from '../sms/encoding.ts';
+import { DEFAULT_DOSSIER_TAIL, officeTextProblem, TEMPLATE_KEYS, TEMPLATE_NAMES, templateProblem, templateShapeProblem, type SmsTemplates } from '../sms/templates.ts';
+import { insecureMqttMessage, mqttWeaknesses } from './mqtt-security.ts';
+import { readListenSettings } from './listen.ts';
+import { isTimeZone } from '../web/lib/local-time.js';
+import { DEFAULT_VOICE_DIR } from './kiosk-voice.ts';
 import type { HttpSmsConfig, LockerConfig, MqttOptions, SmsOptions } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -115,23 +120,32 @@ export function loadConfig(src: Source = configSource()): LockerConfig {
     throw new ConfigError('LOCKER_MQTT_URL', `must start with mqtt:// or mqtts://, got "${mqttUrl}"`);
   }
   const sms = r.oneOf('LOCKER_SMS', 'file', ['file', 'http', 'modem'] as const);
+  const port = r.int('LOCKER_PORT', 8080, 0, 65535);
+  const listen = readListenSettings(r, 'LOCKER');
+  const loopbackPort = r.int('LOCKER_LOOPBACK_PORT', 8081, 0, 65535);
+  if (listen.tls && loopbackPort !== 0 && loopbackPort === port) {
+    throw new ConfigError('LOCKER_LOOPBACK_PORT', `must differ from LOCKER_PORT (${port}): with HTTPS the kiosk's plain-HTTP listener needs a port of its own`);
+  }
+  const smsOptions = readSmsOptions(r);
   const config: LockerConfig = {
     host: r.str('LOCKER_HOST', '0.0.0.0'),
-    port: r.int('LOCKER_PORT', 8080, 0, 65535),
+    port,
+    listen,
+    loopbackPort,
     dataDir,
     lockerId,
     mapPath: resolve(r.str('LOCKER_MAP', EXAMPLE_MAP_PATH)),
     doors: r.oneOf('LOCKER_DOORS', 'sim', ['sim', 'onoff', 'gpiod'] as const),
     sms,
     smsFile: resolve(dataDir, r.str('LOCKER_SMS_FILE', resolve(dataDir, 'sms.jsonl'))),
-    smsPlainText: r.bool('LOCKER_SMS_PLAIN', false),
+    smsPlainText: smsOptions.encoding === 'gsm7',
     smsHttp: sms === 'http' ? readHttpSms(r) : null,
     smsDevice: r.str('LOCKER_SMS_DEVICE', '/dev/ttyUSB2'),
     smsBaud: r.int('LOCKER_SMS_BAUD', 115200, 1200, 4_000_000),
-    smsOptions: readSmsOptions(r),
+    smsOptions,
     mqttUrl,
     mqttBase,
-    mqtt: readMqtt(r),
+    mqtt: readMqtt(r, mqttUrl),
     sysfsRoot: r.str('LOCKER_SYSFS_ROOT', '/sys'),
     doorTiming: readDoorTiming(r),
     pickupDays: r.num('LOCKER_PICKUP_DAYS', 7, 0.001, 365),
@@ -141,7 +155,19 @@ export function loadConfig(src: Source = configSource()): LockerConfig {
     expirySweepSec: r.int('LOCKER_EXPIRY_SWEEP_S', 60, 1, 3600),
     loadingAlarmMin: r.num('LOCKER_LOADING_ALARM_MIN', 15, 0, 24 * 60),
     retentionDays: r.num('LOCKER_RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0, 3650),
+    // --- Auditor view ---
+    timeZone: readTimeZone(r),
+    // --- kiosk voice (LOCKER_KIOSK_*) ---
+    kiosk: {
+      voice: r.oneOf('LOCKER_KIOSK_VOICE', 'on', ['on', 'off'] as const) === 'on',
+      volume: r.int('LOCKER_KIOSK_VOLUME', 80, 0, 100),
+      voiceDir: resolve(r.str('LOCKER_KIOSK_VOICE_DIR', DEFAULT_VOICE_DIR)),
+    },
+
+    // ---- Staff console: loading ----
+    autoConfirm: r.bool('LOCKER_AUTO_CONFIRM', true),
   };
+  checkSmsTexts(config);
   // Gateway settings may sit in the file while another channel is chosen.
   for (const k of ['URL', 'METHOD', 'HEADERS', 'BODY', 'TIMEOUT_MS', ...HTTP_PRESET_KEYS]) r.used.add(`LOCKER_SMS_HTTP_${k}`);
   for (const key of fileKeys.get(src) ?? []) {
@@ -150,7 +176,7 @@ export function loadConfig(src: Source = configSource()): LockerConfig {
   return config;
 }
 
-function readMqtt(r: Reader): MqttOptions {
+function readMqtt(r: Reader, url: string | null): MqttOptions {
   const file = (key: string) => {
     const v = r.optional(key);
     return v === null ? null : resolve(v);
@@ -161,9 +187,15 @@ function readMqtt(r: Reader): MqttOptions {
     throw new ConfigError(certFile ? 'LOCKER_MQTT_KEY' : 'LOCKER_MQTT_CERT', 'a client certificate needs both LOCKER_MQTT_CERT and LOCKER_MQTT_KEY');
   }
   const protocol = r.oneOf('LOCKER_MQTT_PROTOCOL', '5', ['5', '3.1.1'] as const);
+  const username = r.optional('LOCKER_MQTT_USERNAME');
+  const password = r.optional('LOCKER_MQTT_PASSWORD');
+  const insecure = url === null ? [] : mqttWeaknesses(url, { username, password, certFile });
+  if (insecure.length > 0 && !r.bool('LOCKER_MQTT_INSECURE', false)) throw new ConfigError('LOCKER_MQTT_URL', insecureMqttMessage('LOCKER', url!, insecure));
+  r.used.add('LOCKER_MQTT_INSECURE');
   return {
-    username: r.optional('LOCKER_MQTT_USERNAME'),
-    password: r.optional('LOCKER_MQTT_PASSWORD'),
+    username,
+    password,
+    insecure,
     caFile: file('LOCKER_MQTT_CA'),
     certFile,
     keyFile,
@@ -220,8 +252,8 @@ function readHttpSms(r: Reader): HttpSmsConfig {
     return { url, method, headers, bodyTemplate: r.str('LOCKER_SMS_HTTP_BODY', '{"to":{{to}},"text":{{text}}}'), timeoutMs, ...extras };
   }
   const fields: PresetFields = { to: 'to', text: 'text', ...jsonObject(r, 'LOCKER_SMS_HTTP_FIELDS', (v) => typeof v === 'string' && v !== '') };
-  const unknownField = Object.keys(fields).find((k) => !['to', 'text', 'id', 'key'].includes(k));
-  if (unknownField) throw new ConfigError('LOCKER_SMS_HTTP_FIELDS', `names the fields to, text, id and key only, got "${unknownField}"`);
+  const unknownField = Object.keys(fields).find((k) => !['to', 'text', 'id', 'key', 'unicode'].includes(k));
+  if (unknownField) throw new ConfigError('LOCKER_SMS_HTTP_FIELDS', `names the fields to, text, id, key and unicode only, got "${unknownField}"`);
   const built = presetConfig({
     preset,
     url,
@@ -252,14 +284,55 @@ function jsonObject<T>(r: Reader, key: string, valid: (v: unknown) => boolean): 
   return parsed as Record<string, T>;
 }
 
+// ---- SMS texts: encoding, templates, dossier tail (one SMS per message) ----
+// LOCKER_SMS_ENCODING chooses how texts go (gsm7 without diacritics, the default; ucs2 with them);
+// the older LOCKER_SMS_PLAIN=true|false still means gsm7|ucs2 when LOCKER_SMS_ENCODING is not set.
+function readSmsEncoding(r: Reader): SmsEncoding {
+  const plain = r.optional('LOCKER_SMS_PLAIN') === null ? null : r.bool('LOCKER_SMS_PLAIN', false);
+  const set = r.optional('LOCKER_SMS_ENCODING');
+  if (set === null) return plain === false ? 'ucs2' : 'gsm7';
+  const encoding = r.oneOf('LOCKER_SMS_ENCODING', 'gsm7', SMS_ENCODINGS);
+  if (plain !== null && plain !== (encoding === 'gsm7')) {
+    throw new ConfigError('LOCKER_SMS_PLAIN', `says ${plain}, but LOCKER_SMS_ENCODING=${encoding} says the opposite; set only LOCKER_SMS_ENCODING`);
+  }
+  return encoding;
+}
+
+/** What the start-up check needs from the map (read here so a bad template is refused with the config). */
+function mapFacts(path: string): { location: string; maxCompartment?: number } {
+  try {
+    const raw = JSON.parse(readFileSync(path, 'utf8')) as { location?: unknown; compartments?: { number?: unknown }[] };
+    const numbers = (raw.compartments ?? []).map((c) => c.number).filter((n): n is number => typeof n === 'number');
+    return { location: typeof raw.location === 'string' ? raw.location : '', maxCompartment: numbers.length > 0 ? Math.max(...numbers) : undefined };
+  } catch {
+    return { location: '' }; // the map's own loader says what is wrong with it
+  }
+}
+
+/** Every template in use must fit one SMS in the encoding in use with its longest values, or no start. */
+function checkSmsTexts(config: LockerConfig): void {
+  const o = config.smsOptions;
+  const facts = mapFacts(config.mapPath);
+  const settings = { encoding: o.encoding ?? 'gsm7', templates: o.templates, office: o.office, location: facts.location, dossierTail: o.dossierTail ?? DEFAULT_DOSSIER_TAIL };
+  for (const name of TEMPLATE_NAMES) {
+    const problem = templateProblem(name, settings, facts);
+    if (!problem) continue;
+    const whose = o.templates[name] === null ? `the default text (with LOCKER_OFFICE_HOTLINE, LOCKER_OFFICE_HOURS and LOCKER_SMS_DOSSIER_TAIL as set) ${problem}; shorten them or set this template` : problem;
+    throw new ConfigError(TEMPLATE_KEYS[name], whose);
+  }
+}
+
 function readSmsOptions(r: Reader): SmsOptions {
-  const template = (name: TemplateName, key: string) => {
-    const t = r.optional(key);
-    if (t === null) return null;
-    const problem = templateProblem(name, t);
-    if (problem) throw new ConfigError(key, problem);
-    return t;
-  };
+  const templates = Object.fromEntries(
+    TEMPLATE_NAMES.map((name) => {
+      const key = TEMPLATE_KEYS[name];
+      const t = r.optional(key);
+      if (t === null) return [name, null];
+      const problem = templateShapeProblem(name, t);
+      if (problem) throw new ConfigError(key, problem);
+      return [name, t];
+    }),
+  ) as SmsTemplates;
   const officeText = (key: string) => {
     const v = r.optional(key);
     if (v === null) return null;
@@ -270,11 +343,9 @@ function readSmsOptions(r: Reader): SmsOptions {
   const receipts = r.bool('LOCKER_SMS_RECEIPT', true);
   const receiptDelayS = r.int('LOCKER_SMS_RECEIPT_DELAY_S', 30, 0, 3600);
   return {
-    templates: {
-      code: template('code', 'LOCKER_SMS_TEMPLATE_CODE'),
-      reminder: template('reminder', 'LOCKER_SMS_TEMPLATE_REMINDER'),
-      receipt: template('receipt', 'LOCKER_SMS_TEMPLATE_RECEIPT'),
-    },
+    templates,
+    encoding: readSmsEncoding(r),
+    dossierTail: r.int('LOCKER_SMS_DOSSIER_TAIL', DEFAULT_DOSSIER_TAIL, 4, 12),
     reminderBeforeMs: Math.round(r.num('LOCKER_SMS_REMINDER_H', 24, 0, 24 * 365) * 3600_000),
     receiptDelayMs: receipts ? receiptDelayS * 1000 : null,
     phoneLimit: r.int('LOCKER_SMS_PHONE_LIMIT', 6, 1, 1000),
@@ -283,4 +354,12 @@ function readSmsOptions(r: Reader): SmsOptions {
     modemAlarmMs: r.int('LOCKER_SMS_MODEM_ALARM_S', 120, 0, 86_400) * 1000,
     office: { hotline: officeText('LOCKER_OFFICE_HOTLINE'), hours: officeText('LOCKER_OFFICE_HOURS') },
   };
+}
+
+// --- Auditor view ---
+/** The office's time zone, by its IANA name; refused at start when this runtime does not know it. */
+function readTimeZone(r: Reader): string {
+  const zone = r.str('LOCKER_TIMEZONE', 'Asia/Ho_Chi_Minh');
+  if (!isTimeZone(zone)) throw new ConfigError('LOCKER_TIMEZONE', `unknown time zone "${zone}" (an IANA name such as Asia/Ho_Chi_Minh)`);
+  return zone;
 }

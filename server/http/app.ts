@@ -30,8 +30,10 @@ declare module 'fastify' {
 
 export const BODY_LIMIT = 16 * 1024;
 
-export async function buildHttpApp(ctx: LockerContext, logger: Logger): Promise<FastifyInstance> {
+/** serverOptions: how the sockets are made (server/http/listeners.ts); Fastify's own plain HTTP server without. */
+export async function buildHttpApp(ctx: LockerContext, logger: Logger, serverOptions: object = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    ...serverOptions,
     loggerInstance: logger,
     bodyLimit: BODY_LIMIT,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },

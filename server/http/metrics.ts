@@ -16,6 +16,7 @@ export function renderMetrics(ctx: LockerContext): string {
   const mqtt = ctx.mqttStatus();
   const stats = ctx.pickups.stats;
   const throttle = ctx.pickups.throttleState();
+  const streamStats = ctx.streams.stats();
   return [
     line('locker_compartments', 'Compartments by status', 'gauge', Object.entries(counts).map(([status, n]) => [{ status }, n])),
     line('locker_pickups_total', 'Pickup attempts at the kiosk since start', 'counter', [
@@ -31,6 +32,10 @@ export function renderMetrics(ctx: LockerContext): string {
     line('locker_audit_seq', 'Latest audit event seq', 'gauge', [[{}, ctx.audit.latestSeq()]]),
     line('locker_outbox_depth', 'Audit events not yet acknowledged by the broker', 'gauge', [[{}, mqtt.outbox]]),
     line('locker_mqtt_connected', '1 when connected to the broker', 'gauge', [[{}, mqtt.state === 'connected' ? 1 : 0]]),
+    line('locker_event_streams', 'Live console streams open', 'gauge', [[{}, streamStats.open]]),
+    line('locker_event_streams_dropped_total', 'Live streams dropped since start: fell behind (too_slow, stalled) or replaced by a newer one of the session', 'counter',
+      Object.entries(streamStats.dropped).map(([reason, n]) => [{ reason }, n])),
+    line('locker_event_stream_buffered_bytes_max', 'Most bytes seen waiting for one live stream since start', 'gauge', [[{}, streamStats.maxBufferedBytes]]),
     line('process_resident_memory_bytes', 'Resident memory', 'gauge', [[{}, process.memoryUsage().rss]]),
   ].join('\n') + '\n';
 }

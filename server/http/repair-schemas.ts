@@ -1,9 +1,7 @@
 // Bodies and replies of the staff repairs and the alarm acknowledgements (kept apart from
 // schemas.ts so each feature's schemas read together). They also feed the OpenAPI document.
 import { Type } from 'typebox';
-import { Dossier, Phone } from './schemas.ts';
-
-export const Reason = Type.String({ minLength: 1, maxLength: 200, description: 'why (1-200 characters); audited' });
+import { Dossier, Phone, Reason } from './schemas.ts';
 
 export const PhoneCorrectionBody = Type.Object({ phone: Phone, reason: Reason }, { additionalProperties: false });
 
@@ -16,7 +14,6 @@ export const ExtendBody = Type.Object(
   { additionalProperties: false, description: 'exactly one of days and until' },
 );
 
-export const ReasonBody = Type.Object({ reason: Reason }, { additionalProperties: false });
 export const RevealedPhone = Type.Object({ code: Type.String(), phone: Type.String({ description: 'the full number, 0xxxxxxxxx' }) });
 
 export const PhoneSearchBody = Type.Object(

@@ -81,7 +81,7 @@ describe('graceful shutdown', () => {
 
     const res = await pickup;
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ compartment: door });
+    expect(res.body).toEqual({ compartment: door, doorToken: expect.any(String) });
     await done;
     expect(exits).toEqual([0]);
     // The citizen's pulse ran its full length before the bus stopped (stopping the bus would
@@ -111,6 +111,32 @@ describe('graceful shutdown', () => {
     expect(exits).toEqual([]);
     vi.advanceTimersByTime(1);
     expect(exits).toEqual([1]);
+  });
+
+  it('does not exit before STOPPING=1 has gone out, when the stop is quicker than the notification', async () => {
+    const exits: number[] = [];
+    let sent!: () => void;
+    // The notification queues behind a watchdog ping still in flight: it goes out later than the stop ends.
+    const stopping = () => new Promise<void>((r) => (sent = r));
+    const locker = { stop: async () => undefined, log: pino({ level: 'silent' }), ctx: { doorBus: { energised: () => [] } } } as never;
+    const done = createShutdown({ locker, notifier: { stopping }, boundMs: 10_000, exit: (c) => exits.push(c) })('SIGTERM');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(exits).toEqual([]);
+    sent();
+    await done;
+    expect(exits).toEqual([0]);
+  });
+
+  it('exits at the notification grace when STOPPING=1 never goes out', async () => {
+    vi.useFakeTimers();
+    const exits: number[] = [];
+    const locker = { stop: async () => undefined, log: pino({ level: 'silent' }), ctx: { doorBus: { energised: () => [] } } } as never;
+    const done = createShutdown({ locker, notifier: { stopping: () => new Promise<void>(() => undefined) }, boundMs: 10_000, notifyGraceMs: 3_000, exit: (c) => exits.push(c) })('SIGTERM');
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(exits).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    await done;
+    expect(exits).toEqual([0]);
   });
 
   it('exits non-zero when a relay is still energised after stopping', async () => {
@@ -185,7 +211,7 @@ describe('graceful shutdown', () => {
     child.kill('SIGTERM');
 
     const res = await pickup;
-    expect(res).toEqual({ status: 200, body: { compartment: door } });
+    expect(res).toEqual({ status: 200, body: { compartment: door, doorToken: expect.any(String) } });
     expect(await exited, out).toBe(0);
     const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     const final = lines.find((l) => /every relay at its locked level/.test(l.msg));

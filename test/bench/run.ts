@@ -3,9 +3,11 @@
 import { cpus, totalmem } from 'node:os';
 import { apiThroughput } from './api-throughput.ts';
 import { auditAppend } from './audit-append.ts';
+import { auditView } from './audit-view.ts';
 import { centralIngest } from './central-ingest.ts';
 import { doorLatency } from './door-latency.ts';
 import { footprint } from './footprint.ts';
+import { kioskPaint } from './kiosk-paint.ts';
 import { outboxDrain } from './outbox-drain.ts';
 import type { BenchResult } from './stats.ts';
 
@@ -20,6 +22,8 @@ export const BENCHES: Record<string, () => Promise<BenchResult>> = {
   outbox: () => outboxDrain(),
   footprint: () => footprint(),
   central: () => centralIngest(),
+  'audit-view': () => auditView(),
+  kiosk: () => kioskPaint(),
 };
 
 async function main() {

@@ -5,8 +5,8 @@ import { centralTopics } from '../../server/central/mqtt/topics.ts';
 
 describe('central configuration', () => {
   it('takes the contract\'s defaults', () => {
-    const c = loadCentralConfig({ CENTRAL_MQTT_URL: 'mqtt://broker:1883' });
-    expect(c).toMatchObject({ port: 8090, dataDir: resolve('./data-central'), databaseUrl: null, mqtt: { url: 'mqtt://broker:1883', base: 'locker', group: 'central' } });
+    const c = loadCentralConfig({ CENTRAL_MQTT_URL: 'mqtt://127.0.0.1:1883' });
+    expect(c).toMatchObject({ port: 8090, dataDir: resolve('./data-central'), databaseUrl: null, mqtt: { url: 'mqtt://127.0.0.1:1883', base: 'locker', group: 'central' } });
     expect(c.mqtt.clientId).toMatch(/^central-/);
     expect(c.mqtt.sessionExpirySec).toBeGreaterThan(0);
   });
@@ -27,10 +27,23 @@ describe('central configuration', () => {
       [{ CENTRAL_GAP_REPUBLISH: 'maybe' }, /CENTRAL_GAP_REPUBLISH: must be true or false/],
     ];
     for (const [env, message] of bad) {
-      const src = 'CENTRAL_MQTT_URL' in env || Object.keys(env).length === 0 ? env : { CENTRAL_MQTT_URL: 'mqtt://b', ...env };
+      const src = 'CENTRAL_MQTT_URL' in env || Object.keys(env).length === 0 ? env : { CENTRAL_MQTT_URL: 'mqtt://localhost', ...env };
       expect(() => loadCentralConfig(src)).toThrow(message);
     }
     expect(loadCentralConfig({}, { requireMqtt: false }).mqtt.url).toBeNull();
+  });
+
+  it('refuses a broker off this host over plain mqtt:// or without credentials unless CENTRAL_MQTT_INSECURE=true', () => {
+    for (const env of [
+      { CENTRAL_MQTT_URL: 'mqtt://broker.example:1883' },
+      { CENTRAL_MQTT_URL: 'mqtt://10.0.0.5:1883', CENTRAL_MQTT_USERNAME: 'central', CENTRAL_MQTT_PASSWORD: 'long-secret' },
+      { CENTRAL_MQTT_URL: 'mqtts://broker.example:8883' },
+    ]) {
+      expect(() => loadCentralConfig(env), JSON.stringify(env)).toThrow(/^config: CENTRAL_MQTT_URL: .*CENTRAL_MQTT_INSECURE=true/);
+      expect(loadCentralConfig({ ...env, CENTRAL_MQTT_INSECURE: 'true' }).mqtt.insecure.length).toBeGreaterThan(0);
+    }
+    expect(loadCentralConfig({ CENTRAL_MQTT_URL: 'mqtts://broker.example:8883', CENTRAL_MQTT_USERNAME: 'central', CENTRAL_MQTT_PASSWORD: 'long-secret' }).mqtt.insecure).toEqual([]);
+    expect(loadCentralConfig({ CENTRAL_MQTT_URL: 'mqtt://127.0.0.1:1883' }).mqtt.insecure).toEqual([]);
   });
 
   it('subscribes through shared subscriptions and reads each topic back', () => {

@@ -93,7 +93,7 @@ describe('locker backup', () => {
     expect(dossier.body).toMatchObject({ compartment: door, status: 'ready' });
     const pickup = await back.api('POST', '/api/v1/pickups', { phone: '0912345678', code });
     expect(pickup.status).toBe(200);
-    expect(pickup.body).toEqual({ compartment: door });
+    expect(pickup.body).toEqual({ compartment: door, doorToken: expect.any(String) });
   });
 
   it('refuses to overwrite a file unless --force, and then replaces it', async () => {

@@ -46,4 +46,39 @@ describe('configuration', () => {
     writeFileSync(file, JSON.stringify({ LOCKER_PROT: 1 }));
     expect(() => loadConfig(configSource({ LOCKER_CONFIG: file }))).toThrow(/LOCKER_PROT/);
   });
+
+  it('refuses a broker off this host over plain mqtt:// or without credentials unless LOCKER_MQTT_INSECURE=true, and accepts one on this host', () => {
+    const refused = [
+      { LOCKER_MQTT_URL: 'mqtt://broker.example:1883' },
+      { LOCKER_MQTT_URL: 'mqtt://192.168.1.20:1883', LOCKER_MQTT_USERNAME: 'locker-1', LOCKER_MQTT_PASSWORD: 'long-secret' },
+      { LOCKER_MQTT_URL: 'mqtts://broker.example:8883' },
+      { LOCKER_MQTT_URL: 'mqtts://broker.example:8883', LOCKER_MQTT_USERNAME: 'locker-1' },
+    ];
+    for (const env of refused) {
+      let err: unknown;
+      try {
+        loadConfig(env);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(env)).toBeInstanceOf(ConfigError);
+      expect((err as ConfigError).field).toBe('LOCKER_MQTT_URL');
+      expect((err as Error).message).toContain('LOCKER_MQTT_INSECURE=true');
+      expect((err as Error).message).not.toContain('long-secret');
+      expect((err as Error).message).not.toContain('\n');
+      expect(loadConfig({ ...env, LOCKER_MQTT_INSECURE: 'true' }).mqtt.insecure.length).toBeGreaterThan(0);
+    }
+    expect(loadConfig({ LOCKER_MQTT_URL: 'mqtt://broker.example:1883', LOCKER_MQTT_INSECURE: 'true' }).mqtt.insecure).toEqual(['plain mqtt://', 'no credentials']);
+    expect(() => loadConfig({ LOCKER_MQTT_URL: 'mqtt://broker.example', LOCKER_MQTT_INSECURE: 'maybe' })).toThrow(/LOCKER_MQTT_INSECURE: must be true or false/);
+    const fine = [
+      { LOCKER_MQTT_URL: 'mqtts://broker.example:8883', LOCKER_MQTT_USERNAME: 'locker-1', LOCKER_MQTT_PASSWORD: 'long-secret' },
+      { LOCKER_MQTT_URL: 'mqtts://locker-1:long-secret@broker.example:8883' },
+      { LOCKER_MQTT_URL: 'mqtts://broker.example:8883', LOCKER_MQTT_CERT: '/etc/locker/c.pem', LOCKER_MQTT_KEY: '/etc/locker/k.pem' },
+      { LOCKER_MQTT_URL: 'mqtt://127.0.0.1:1883' },
+      { LOCKER_MQTT_URL: 'mqtt://127.8.9.10:1883' },
+      { LOCKER_MQTT_URL: 'mqtt://localhost:1883' },
+      { LOCKER_MQTT_URL: 'mqtt://[::1]:1883' },
+    ];
+    for (const env of fine) expect(loadConfig(env).mqtt.insecure, JSON.stringify(env)).toEqual([]);
+  });
 });

@@ -57,6 +57,8 @@ export async function startLocker(opts: StartOptions = {}): Promise<TestLocker> 
     LOCKER_PORT: '0',
     LOCKER_MAP: mapPath,
     LOCKER_LOG_LEVEL: 'silent',
+    // The kiosk stays silent unless a test renders its voice (a built server/dist/voice would not).
+    LOCKER_KIOSK_VOICE_DIR: join(dataDir, 'voice'),
     ...opts.env,
   });
   const locker = await createLocker(config, { clock, ...opts.overrides });

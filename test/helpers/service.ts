@@ -45,7 +45,7 @@ export function spawnService(env: Record<string, string>): ServiceProcess {
   });
   const listening = new Promise<string>((resolve, reject) => {
     onLine = (l) => {
-      const m = /is listening on (http:\/\/[^\s]+)/.exec(l);
+      const m = /is listening on (https?:\/\/[^\s]+)/.exec(l);
       if (m) resolve(m[1]);
     };
     void exited.then(({ code, signal }) => reject(new Error(`service exited (${code ?? signal}) before listening:\n${lines.slice(-20).join('\n')}`)));

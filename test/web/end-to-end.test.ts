@@ -63,9 +63,8 @@ describe('a dossier from the clerk to the citizen, through the pages', () => {
     await simDoor.click();
     await expect.poll(() => cell.getAttribute('data-door')).toBe('closed');
 
-    // Confirm loaded: the pickup code goes out by SMS.
-    await s.locator(`#loading-list [data-action="loaded"][data-code="${DOSSIER}"]`).click();
-    await expect.poll(() => s.locator('#toast').textContent()).toContain('đã sẵn sàng ở ngăn');
+    // Shutting the door confirmed it (auto-confirm, the default): the pickup code goes out by SMS.
+    await expect.poll(() => note.textContent()).toContain('đã sẵn sàng ở ngăn');
     await expect.poll(() => s.locator(`#ready-body tr[data-code="${DOSSIER}"]`).count()).toBe(1);
     await t.locker.sms.drain();
     const code = t.codeFor(PHONE);
@@ -106,8 +105,7 @@ describe('a dossier from the clerk to the citizen, through the pages', () => {
     const seen = await types();
     expect(seen.indexOf('pickup.succeeded')).toBeLessThan(seen.lastIndexOf('door.closed'));
     const pickupRow = a.locator('#events-body tr[data-type="pickup.succeeded"]');
-    expect(await pickupRow.locator('td').nth(3).textContent()).toBe('citizen');
-    expect(await pickupRow.locator('td').nth(4).textContent()).toBe(String(door));
+    expect(await pickupRow.locator('.sentence').textContent()).toBe(`Công dân nhận hồ sơ ${DOSSIER} tại ngăn ${door}`);
 
     await a.getByRole('button', { name: 'Kiểm tra chuỗi' }).click();
     await expect.poll(() => a.locator('#verify-result').getAttribute('data-ok')).toBe('true');
@@ -116,9 +114,9 @@ describe('a dossier from the clerk to the citizen, through the pages', () => {
     const [download] = await Promise.all([a.waitForEvent('download'), a.getByRole('button', { name: 'Xuất CSV' }).click()]);
     const csv = readFileSync((await download.path())!, 'utf8');
     const lines = csv.replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('seq,id,at,type,actor,compartment,dossier,data,prevHash,hash');
+    expect(lines[0]).toBe('seq,id,at,localTime,timeZone,type,description,actor,compartment,dossier,data,prevHash,hash');
     expect(lines.slice(1).every((l) => l.includes(DOSSIER))).toBe(true);
-    expect(csv).toContain(',pickup.succeeded,citizen,');
+    expect(csv).toContain(`,pickup.succeeded,Công dân nhận hồ sơ ${DOSSIER} tại ngăn ${door},citizen,${door},`);
     expect(csv).not.toContain(PHONE);
     expect(csv).not.toContain(code);
     await screenshot(a, 'e2e-audit-filtered');

@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DoorBus } from '../../firmware-bridge/door-bus.ts';
 import { WEB_ROOT } from '../../server/http/routes/pages.ts';
 import { startLocker, type TestLocker } from '../helpers/locker.ts';
-// @ts-expect-error plain browser module without types
 import { checkLinks, matches, toCsv } from '../../server/web/lib/trail.js';
 
 function webFiles(dir = WEB_ROOT): string[] {

@@ -23,8 +23,10 @@ declare module 'fastify' {
   }
 }
 
-export async function buildCentralHttp(ctx: CentralContext, logger: Logger): Promise<FastifyInstance> {
+/** serverOptions: how the sockets are made (server/http/listeners.ts); Fastify's own plain HTTP server without. */
+export async function buildCentralHttp(ctx: CentralContext, logger: Logger, serverOptions: object = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    ...serverOptions,
     loggerInstance: logger,
     bodyLimit: 16 * 1024,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../plugins/auth.ts';
-import { CompartmentItem, CompartmentList, CompartmentParams, DisableBody, RepairBody, errorReplies } from '../schemas.ts';
+import { CompartmentItem, CompartmentList, CompartmentParams, DisableBody, ReasonBody, errorReplies } from '../schemas.ts';
 
 export const compartmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearer: [] }];
@@ -56,7 +56,7 @@ export const compartmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Unlock a door once more (a withdraw nobody opened in time, a look inside), with the reason',
         security,
         params: CompartmentParams,
-        body: RepairBody,
+        body: ReasonBody,
         response: { 200: CompartmentItem, ...errorReplies },
       },
     },
@@ -71,7 +71,7 @@ export const compartmentRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Staff checked the compartment and it is empty: end its booking (a dossier still booked is withdrawn)',
         security,
         params: CompartmentParams,
-        body: RepairBody,
+        body: ReasonBody,
         response: { 200: CompartmentItem, ...errorReplies },
       },
     },

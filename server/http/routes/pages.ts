@@ -3,11 +3,13 @@
 // is slow and the files are small. Nothing here is loaded from outside the locker.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { extname, join, relative, sep } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { appRoot } from '../../../locker-map/app-root.ts';
 import type { LockerMap } from '../../../locker-map/schema.ts';
+import { loadVoiceClips } from '../kiosk-voice-files.ts';
 import { errorReplies } from '../schemas.ts';
 
 export const WEB_ROOT = join(appRoot(import.meta.url), 'server', 'web');
@@ -67,6 +69,17 @@ const KioskLayout = Type.Object({
   rows: Type.Integer(),
   compartments: Type.Array(Type.Object(Place)),
 });
+const KioskSettings = Type.Object({
+  office: Type.Object({
+    hotline: Type.Union([Type.String(), Type.Null()]),
+    hours: Type.Union([Type.String(), Type.Null()]),
+  }),
+  voice: Type.Object({
+    on: Type.Boolean(),
+    volume: Type.Integer({ minimum: 0, maximum: 100 }),
+    clips: Type.Record(Type.String(), Type.Array(Type.String()), { description: 'spoken prompts that exist, per language' }),
+  }),
+});
 const SimDoors = Type.Object({
   compartments: Type.Array(
     Type.Object({
@@ -112,6 +125,33 @@ export const pageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async () => layout,
   );
+
+  // What the kiosk shows and says beyond its own texts: the office's contact, and its voice.
+  // Public like the layout, so it holds nothing about bookings or doors.
+  const office = ctx.config.smsOptions.office ?? { hotline: null, hours: null };
+  const voice = loadVoiceClips(ctx.config.kiosk.voiceDir);
+  const settings = {
+    office: { hotline: office.hotline, hours: office.hours },
+    voice: { on: ctx.config.kiosk.voice, volume: ctx.config.kiosk.volume, clips: ctx.config.kiosk.voice ? voice.clips : {} },
+  };
+  app.get(
+    '/api/v1/kiosk/settings',
+    {
+      schema: {
+        tags: ['kiosk'],
+        summary: "The office's hotline and hours for the kiosk's help line, and its voice (on, volume, which clips exist)",
+        response: { 200: KioskSettings, ...errorReplies },
+      },
+    },
+    async () => settings,
+  );
+  app.get('/api/v1/kiosk/voice/:lang/:clip', page, async (request, reply) => {
+    const { lang, clip } = request.params as { lang: string; clip: string };
+    const file = ctx.config.kiosk.voice && clip.endsWith('.wav') ? voice.file(lang, clip.slice(0, -4)) : null;
+    const body = file ? await readFile(file).catch(() => null) : null;
+    if (!body) return reply.status(404).send({ error: 'not_found', message: 'No such clip' });
+    return reply.header('cache-control', 'no-cache').type('audio/wav').send(body);
+  });
 
   const sim = ctx.sim;
   if (!sim) return;

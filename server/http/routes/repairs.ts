@@ -1,8 +1,8 @@
 // Staff repairs on a dossier: correct the phone, move the deadline, reveal the phone, find by phone.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { actorOf } from '../plugins/auth.ts';
-import { DossierMatches, ExtendBody, PhoneCorrectionBody, PhoneSearchBody, ReasonBody, RevealedPhone } from '../repair-schemas.ts';
-import { CodeParams, Dossier, errorReplies } from '../schemas.ts';
+import { DossierMatches, ExtendBody, PhoneCorrectionBody, PhoneSearchBody, RevealedPhone } from '../repair-schemas.ts';
+import { CodeParams, Dossier, ReasonBody, errorReplies } from '../schemas.ts';
 
 const security = [{ bearer: [] }];
 
