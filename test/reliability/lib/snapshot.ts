@@ -6,8 +6,11 @@ import type Database from 'better-sqlite3';
 
 type Db = Database.Database;
 
-/** Tables (or columns) whose changes are the accounting of a failed attempt. */
-const ACCOUNTING_TABLES = new Set(['audit_events', 'outbox', 'kiosk_throttle', 'login_failures', 'mqtt_transactions']);
+/**
+ * Tables (or columns) whose changes are the accounting of a failed attempt. The trail's anchor moves
+ * whenever the broker acknowledges earlier events, whatever the request was: delivery, not a change.
+ */
+const ACCOUNTING_TABLES = new Set(['audit_events', 'outbox', 'audit_anchor', 'kiosk_throttle', 'login_failures', 'mqtt_transactions']);
 const ACCOUNTING_COLUMNS: Record<string, string[]> = { dossiers: ['failures', 'updated_at'] };
 
 export const ACCOUNTING_EVENTS = new Set(['pickup.failed', 'pickup.throttled', 'login.failed']);
