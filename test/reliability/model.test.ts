@@ -447,7 +447,7 @@ describe('the locker against its model', () => {
     writeFigures({
       suite: '4-model',
       title: 'Model-based test of the locker',
-      summary: `${RUNS} random runs of up to ${MAX_COMMANDS} steps each (load, confirm, pickup with the right, a stale or a wrong code, citizen and staff resend, withdraw also while loading, time passing and expiry, doors opened, closed or never opened, forced opens, failed lock pulses, restarts also right after a pickup's commit, staff unlock, release and enable) against a real locker and a model of the rules; answers, audit events, compartments, dossiers and the kiosk throttle compared after every step, and every compartment finished by staff at random moments and at the end of each run.`,
+      summary: `${RUNS} random runs of up to ${MAX_COMMANDS} steps each (load with auto-confirm on, its default, a confirm repeated after it, confirm, pickup with the right, a stale or a wrong code, citizen and staff resend, withdraw also while loading, time passing and expiry, doors opened, closed or never opened, forced opens, failed lock pulses, restarts also right after a pickup's commit, staff unlock, release and enable) against a real locker and a model of the rules; answers, audit events, compartments, dossiers and the kiosk throttle compared after every step, and every compartment finished by staff at random moments and at the end of each run.`,
       inputsTried: totals.steps,
       faultsInjected: totals.restarts,
       doorsWronglyOpened: totals.wrongPulses,
