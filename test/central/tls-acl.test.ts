@@ -1,10 +1,11 @@
-// The central service against the production broker set-up of README "MQTT": TLS with client
-// certificates (CN = client id) and the README's ACL, which lets the central office read every
+// The central service against the production broker set-up of server/mqtt/README.md: TLS with client
+// certificates (CN = client id) and that document's ACL, which lets the central office read every
 // locker's topics, through its shared subscription too, and write only command requests.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentedAcl } from '../helpers/broker-acl.ts';
 import { mosquittoBinary, startBroker, type TestBroker } from '../helpers/broker.ts';
 import { startLocker, tempDir, type TestLocker } from '../helpers/locker.ts';
 import { freshDb, startCentral, waitUntil, type DbPlace, type TestCentral } from './helpers.ts';
@@ -12,13 +13,6 @@ import { freshDb, startCentral, waitUntil, type DbPlace, type TestCentral } from
 const haveMosquitto = mosquittoBinary() !== null;
 const dir = tempDir('central-tls-');
 
-/** The ACL block of README.md's "MQTT" section, verbatim. */
-function readmeAcl(): string {
-  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
-  const m = readme.match(/```conf\n(# \/etc\/mosquitto\/acl\n[\s\S]*?)```/);
-  if (!m) throw new Error('README.md has no ```conf block starting with "# /etc/mosquitto/acl"');
-  return m[1];
-}
 
 function makeCertificates() {
   const ossl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
@@ -31,7 +25,7 @@ function makeCertificates() {
   }
 }
 
-describe.skipIf(!haveMosquitto)('central service on the production broker set-up (TLS client certificates, README ACL)', () => {
+describe.skipIf(!haveMosquitto)('central service on the production broker set-up (TLS client certificates, documented ACL)', () => {
   let broker: TestBroker;
   let place: DbPlace;
   let c: TestCentral;
@@ -39,7 +33,7 @@ describe.skipIf(!haveMosquitto)('central service on the production broker set-up
 
   beforeAll(async () => {
     makeCertificates();
-    writeFileSync(join(dir, 'acl'), readmeAcl());
+    writeFileSync(join(dir, 'acl'), documentedAcl());
     broker = await startBroker({
       listener: (port) => [
         'per_listener_settings false',

@@ -1,25 +1,17 @@
-// The production broker set-up from the README, on a real Mosquitto: TLS with per-locker client
-// certificates, and the README's ACL, which lets each locker write only under its own topics.
+// The production broker set-up of server/mqtt/README.md, on a real Mosquitto: TLS with per-locker client
+// certificates, and that document's ACL, which lets each locker write only under its own topics.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentedAcl } from '../helpers/broker-acl.ts';
 import { mosquittoBinary, startBroker, type TestBroker } from '../helpers/broker.ts';
 import { startLocker, tempDir, type TestLocker } from '../helpers/locker.ts';
 import { Consumer } from './consumer.ts';
-
-const ROOT = join(import.meta.dirname, '..', '..');
 const haveMosquitto = mosquittoBinary() !== null;
 if (!haveMosquitto) console.warn('tls-acl: skipped, it needs mosquitto (aedes has no ACL file or TLS client certificates)');
 
-/** The ACL block of README.md's "MQTT" section, verbatim. */
-export function readmeAcl(): string {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const m = readme.match(/```conf\n(# \/etc\/mosquitto\/acl\n[\s\S]*?)```/);
-  if (!m) throw new Error('README.md has no ```conf block starting with "# /etc/mosquitto/acl"');
-  return m[1];
-}
 
 const dir = tempDir('locker-tls-');
 const pem = (name: string) => readFileSync(join(dir, name));
@@ -40,10 +32,10 @@ let broker: TestBroker;
 let t: TestLocker;
 let central: Consumer;
 
-describe.skipIf(!haveMosquitto)('production Mosquitto set-up (TLS client certificates, README ACL)', () => {
+describe.skipIf(!haveMosquitto)('production Mosquitto set-up (TLS client certificates, documented ACL)', () => {
   beforeAll(async () => {
     makeCertificates();
-    writeFileSync(join(dir, 'acl'), readmeAcl());
+    writeFileSync(join(dir, 'acl'), documentedAcl());
     broker = await startBroker({
       listener: (port) => [
         'per_listener_settings false',

@@ -74,7 +74,8 @@ function mayChange(req: Req): boolean {
   const p = (name: string) => (req.params[name] ? req.params[name].raw : '');
   const body = parseBody(req);
   const b = body.ok ? body.value : Symbol('unparsable');
-  const compartment = (n: string) => /^[0-9]{1,6}$/.test(n) && Number(n) >= 1 && Number(n) <= 24 && req.params.number?.encode !== false;
+  // Digits read the same percent-encoded or not, so how the number was sent does not matter.
+  const compartment = (n: string) => /^[0-9]{1,6}$/.test(n) && Number(n) >= 1 && Number(n) <= 24;
   switch (`${req.route.method} ${req.route.template}`) {
     case 'POST /api/v1/dossiers':
       return (
