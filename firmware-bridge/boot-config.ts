@@ -1,7 +1,7 @@
 // The config.txt lines a locker map needs: relay pins on the header held at their locked level
 // from power-on (before Linux, so relays do not chatter while the Pi boots), header sensor pins
 // as inputs with their pull, the I2C bus and one overlay per expander.
-import { DEFAULT_INTERRUPT_PIN } from '../locker-map/load.ts';
+import { DEFAULT_INTERRUPT_PIN, usesHeaderUart } from '../locker-map/load.ts';
 import type { LockerMap } from '../locker-map/schema.ts';
 import { bankLines } from './lines.ts';
 
@@ -18,7 +18,7 @@ function pinList(pins: number[]): string {
 }
 
 export function bootConfig(map: LockerMap, opts: BootConfigOptions = {}): string {
-  const bank = bankLines(map);
+  const bank = bankLines(map, { skipBoards: true });
   const out: string[] = [];
   out.push(`# config.txt lines for the locker map "${map.name}"`);
   out.push('# Raspberry Pi OS bookworm and later: /boot/firmware/config.txt (older: /boot/config.txt).');
@@ -76,12 +76,25 @@ export function bootConfig(map: LockerMap, opts: BootConfigOptions = {}): string
       out.push('# active-low opto boards do; active-high boards need a pull-down on each input (10 kOhm to GND).');
     }
   }
+  if (map.boards.length > 0) {
+    const ports = [...new Set(map.boards.map((b) => b.port))];
+    out.push('');
+    out.push(`# ${map.boards.length} RS485 lock board${map.boards.length === 1 ? '' : 's'} on ${ports.join(', ')}: a USB RS485 adapter needs no lines here.`);
+    out.push('# The boards hold every lock shut while unpowered or unaddressed, so nothing opens while the Pi boots.');
+    const onHeader = ports.filter((p) => usesHeaderUart(p));
+    if (onHeader.length > 0 && !opts.uartInUse) {
+      out.push('# An RS485 HAT on the header UART (BCM 14/15): enable it and turn off the serial login console (raspi-config).');
+      out.push('enable_uart=1');
+    }
+  }
   if (opts.uartInUse) {
     out.push('');
     out.push('# The SMS modem on the header UART (BCM 14/15); also turn off the serial login console (raspi-config).');
     out.push('enable_uart=1');
   }
   out.push('');
-  out.push(`# ${bank.locks.length} relays and ${bank.sensors.length} door sensors: ${bank.locks.length + bank.sensors.length} lines.`);
+  if (bank.locks.length + bank.sensors.length > 0 || map.boards.length === 0) {
+    out.push(`# ${bank.locks.length} relays and ${bank.sensors.length} door sensors: ${bank.locks.length + bank.sensors.length} lines.`);
+  }
   return `${out.join('\n')}\n`;
 }

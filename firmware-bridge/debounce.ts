@@ -54,8 +54,8 @@ export class SensorTracker {
     }, this.debounceMs);
   }
 
-  /** The line could not be read. */
-  fail(reason: string): void {
+  /** The line could not be read (`board`: because the lock board it is read through is gone). */
+  fail(reason: string, board?: string): void {
     if (this.stopped) return;
     this.pending = null;
     this.token++;
@@ -63,7 +63,7 @@ export class SensorTracker {
     if (this.faulted && this.state === 'unknown') return;
     this.faulted = true;
     this.state = 'unknown';
-    this.emit({ kind: 'sensor_fault', compartment: this.compartment, at: this.timers.now(), reason });
+    this.emit({ kind: 'sensor_fault', compartment: this.compartment, at: this.timers.now(), reason, ...(board ? { board } : {}) });
   }
 
   stop(): void {

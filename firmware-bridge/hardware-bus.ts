@@ -3,6 +3,7 @@
 // process exits without a clean stop.
 import type { DoorBus, DoorEvent, DoorListener, DoorState, UnlockResult } from './door-bus.ts';
 import { SensorTracker } from './debounce.ts';
+import { DoorListeners } from './door-listeners.ts';
 import type { BankLines, LockLineDef } from './lines.ts';
 import { PulseSequencer, realTimers, type PulseTiming, type TimerApi } from './pulse-sequencer.ts';
 
@@ -38,7 +39,7 @@ export abstract class HardwareDoorBus implements DoorBus {
   protected readonly trackers = new Map<number, SensorTracker>();
   protected readonly locks = new Map<number, LockLineDef>();
   protected started = false;
-  private readonly listeners = new Set<DoorListener>();
+  private readonly listeners: DoorListeners;
   private exitHook: (() => void) | null = null;
 
   constructor(
@@ -47,6 +48,7 @@ export abstract class HardwareDoorBus implements DoorBus {
   ) {
     this.timers = opts.timers ?? realTimers;
     this.log = opts.log ?? silentLog;
+    this.listeners = new DoorListeners(this.log);
     this.debounceMs = opts.debounceMs ?? DEFAULT_DEBOUNCE_MS;
     this.pollMs = Math.min(opts.pollMs ?? MAX_POLL_MS, MAX_POLL_MS);
     for (const l of bank.locks) this.locks.set(l.compartment, l);
@@ -76,18 +78,11 @@ export abstract class HardwareDoorBus implements DoorBus {
   }
 
   onEvent(listener: DoorListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   protected emit(event: DoorEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(event);
-      } catch (err) {
-        this.log.error({ err, compartment: event.compartment }, 'door event listener failed');
-      }
-    }
+    this.listeners.emit(event);
   }
 
   /**

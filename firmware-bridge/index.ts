@@ -1,4 +1,4 @@
-// Picks the door driver named by LOCKER_DOORS. Only this folder talks to GPIO.
+// Picks the door driver named by LOCKER_DOORS. Only this folder talks to GPIO and lock boards.
 import type { LockerMap } from '../locker-map/schema.ts';
 import type { DoorBus } from './door-bus.ts';
 import { DriverUnavailableError } from './errors.ts';
@@ -7,6 +7,10 @@ import type { BusLog } from './hardware-bus.ts';
 import { bankLines } from './lines.ts';
 import { OnoffDoorBus, type GpioClass } from './onoff-driver.ts';
 import { SimDoorBus } from './sim-driver.ts';
+import { serialBank } from './lock-boards/bank.ts';
+import { MixedDoorBus } from './lock-boards/mixed-bus.ts';
+import { SerialBoardDoorBus, type OpenPort } from './lock-boards/serial-board-bus.ts';
+import { openSerialPort } from './lock-boards/serial-port.ts';
 import type { TimerApi } from './pulse-sequencer.ts';
 
 export type { DoorBus, DoorEvent, DoorState } from './door-bus.ts';
@@ -24,6 +28,8 @@ export interface DriverOptions {
   /** Environment of the gpiod tools (their PATH). */
   env?: NodeJS.ProcessEnv;
   settleMs?: number;
+  /** Opens a lock-board bus (tests: a pseudo-terminal or an in-memory wire). Default: serialport. */
+  openPort?: (path: string, baud: number) => Promise<OpenPort>;
 }
 
 async function loadOnoff(): Promise<GpioClass> {
@@ -51,7 +57,15 @@ export async function createDoorBus(name: string, map: LockerMap, opts: DriverOp
       return new OnoffDoorBus(bankLines(map, { strict: true }), { ...common, sysfsRoot: opts.sysfsRoot, Gpio: opts.Gpio ?? (await loadOnoff()) });
     case 'gpiod':
       return new GpiodDoorBus(bankLines(map, { strict: true }), { ...common, sysfsRoot: opts.sysfsRoot, env: opts.env, settleMs: opts.settleMs });
+    case 'serial': {
+      const bank = serialBank(map);
+      const serial = new SerialBoardDoorBus(bank, { ...common, openPort: opts.openPort ?? openSerialPort });
+      if (bank.gpioSensors.length === 0) return serial;
+      // Reed switches on GPIO beside board locks: read through gpiod, which drives no lock here.
+      const gpio = new GpiodDoorBus(bankLines(map, { strict: true, skipBoards: true }), { ...common, sysfsRoot: opts.sysfsRoot, env: opts.env, settleMs: opts.settleMs });
+      return new MixedDoorBus(serial, gpio, bank.gpioSensors);
+    }
     default:
-      throw new DriverUnavailableError(`LOCKER_DOORS=${name}: unknown driver (sim, onoff or gpiod)`);
+      throw new DriverUnavailableError(`LOCKER_DOORS=${name}: unknown driver (sim, onoff, gpiod or serial)`);
   }
 }

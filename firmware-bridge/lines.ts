@@ -2,7 +2,7 @@
 // value (0/1) for "locked", "energised" and "door shut". Shared by the drivers, `hw boot-config`
 // and `hw test`, so every tool agrees on what a level means.
 import { LockerMapError } from '../locker-map/load.ts';
-import type { LockerMap } from '../locker-map/schema.ts';
+import { onBoard, type LockerMap } from '../locker-map/schema.ts';
 
 export type Bit = 0 | 1;
 export type Bias = 'up' | 'down' | 'none';
@@ -47,6 +47,8 @@ export interface BankOptions {
    * guessed relay level would energise every lock at start, which opens every door.
    */
   strict?: boolean;
+  /** Leave out locks and sensors on RS485 lock boards (`hw boot-config` of a board cabinet) instead of refusing them. */
+  skipBoards?: boolean;
 }
 
 export function bankLines(map: LockerMap, opts: BankOptions = {}): BankLines {
@@ -58,24 +60,37 @@ export function bankLines(map: LockerMap, opts: BankOptions = {}): BankLines {
   const locks: LockLineDef[] = [];
   const sensors: SensorLineDef[] = [];
   map.compartments.forEach((c, i) => {
-    if (opts.strict && !c.lock.activeLevel) {
-      throw new LockerMapError(
-        `compartments.${i}.lock.activeLevel`,
-        'state the level that energises the relay ("high" or "low"): a wrong guess unlocks every door at start',
-      );
+    const lock = c.lock;
+    const sensor = c.sensor;
+    for (const [kind, ref] of [['lock', lock], ['sensor', sensor]] as const) {
+      if (onBoard(ref) && !opts.skipBoards) {
+        throw new LockerMapError(`compartments.${i}.${kind}`, `is on lock board "${ref.board}", which GPIO tools and drivers cannot reach (LOCKER_DOORS=serial drives lock boards)`);
+      }
     }
-    if (opts.strict && !c.sensor.closedLevel) {
-      throw new LockerMapError(`compartments.${i}.sensor.closedLevel`, 'state the level the sensor reads while the door is shut ("high" or "low")');
+    // With skipBoards, a mixed cabinet keeps its GPIO lines: a door sensor on the header beside a
+    // lock on a board is the GPIO driver's to read.
+    if (!onBoard(lock)) {
+      if (opts.strict && !lock.activeLevel) {
+        throw new LockerMapError(
+          `compartments.${i}.lock.activeLevel`,
+          'state the level that energises the relay ("high" or "low"): a wrong guess unlocks every door at start',
+        );
+      }
+      const active = bit(lock.activeLevel ?? 'high');
+      locks.push({ compartment: c.number, chip: lock.chip, offset: lock.offset, activeValue: active, lockedValue: active === 1 ? 0 : 1 });
     }
-    const active = bit(c.lock.activeLevel ?? 'high');
-    locks.push({ compartment: c.number, chip: c.lock.chip, offset: c.lock.offset, activeValue: active, lockedValue: active === 1 ? 0 : 1 });
-    sensors.push({
-      compartment: c.number,
-      chip: c.sensor.chip,
-      offset: c.sensor.offset,
-      bias: c.sensor.pull ?? 'up',
-      closedValue: bit(c.sensor.closedLevel ?? 'low'),
-    });
+    if (!onBoard(sensor)) {
+      if (opts.strict && !sensor.closedLevel) {
+        throw new LockerMapError(`compartments.${i}.sensor.closedLevel`, 'state the level the sensor reads while the door is shut ("high" or "low")');
+      }
+      sensors.push({
+        compartment: c.number,
+        chip: sensor.chip,
+        offset: sensor.offset,
+        bias: sensor.pull ?? 'up',
+        closedValue: bit(sensor.closedLevel ?? 'low'),
+      });
+    }
   });
   return { chips, locks, sensors };
 }

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { appRoot } from './app-root.ts';
-import { LockerMapSchema, type LockerMap } from './schema.ts';
+import { BoardChannel, LockLine, LockerMapSchema, onBoard, SensorLine, type LockerMap } from './schema.ts';
+import { checkBoards } from './boards.ts';
 
 export const EXAMPLE_MAP_PATH = join(appRoot(import.meta.url), 'locker-map', 'example.json');
 
@@ -32,15 +34,42 @@ export function usesHeaderUart(device: string): boolean {
   return /^\/dev\/(serial[01]|ttyAMA\d+|ttyS0)$/.test(device);
 }
 
+function schemaError(schema: TSchema, value: unknown, prefix = ''): LockerMapError | null {
+  const first = Value.Errors(schema, value)[0];
+  if (!first) return null;
+  const field = prefix + first.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  return new LockerMapError(field || '(root)', first.message);
+}
+
+/**
+ * A lock or sensor is a GPIO line or a board channel. Checked against the form it has first, so an
+ * error names the field inside it ("compartments.3.lock.offset") rather than "matches no form".
+ */
+function refError(raw: unknown): LockerMapError | null {
+  const compartments = (raw as { compartments?: unknown })?.compartments;
+  if (!Array.isArray(compartments)) return null;
+  for (const [i, c] of compartments.entries()) {
+    for (const kind of ['lock', 'sensor'] as const) {
+      const ref = (c as Record<string, unknown> | null)?.[kind];
+      if (!ref || typeof ref !== 'object') continue;
+      const schema = 'board' in ref ? BoardChannel : kind === 'lock' ? LockLine : SensorLine;
+      const err = schemaError(schema, ref, `compartments.${i}.${kind}.`);
+      if (err) return err;
+    }
+  }
+  return null;
+}
+
 export function parseLockerMap(raw: unknown, opts: MapCheckOptions = {}): LockerMap {
   const withDefaults = Value.Default(LockerMapSchema, structuredClone(raw));
-  const first = Value.Errors(LockerMapSchema, withDefaults)[0];
-  if (first) {
-    const field = first.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
-    throw new LockerMapError(field, first.message);
-  }
+  const err = refError(withDefaults) ?? schemaError(LockerMapSchema, withDefaults);
+  if (err) throw err;
   const map = withDefaults as LockerMap;
   checkLines(map, opts);
+  checkBoards(map, (field, message) => new LockerMapError(field, message));
+  map.boards.forEach((b, i) => {
+    if (opts.uartInUse && usesHeaderUart(b.port)) throw new LockerMapError(`boards.${i}.port`, `${b.port} is the header UART, which the SMS modem uses: put the boards on a USB RS485 adapter`);
+  });
   return map;
 }
 
@@ -85,6 +114,7 @@ function checkLines(map: LockerMap, opts: MapCheckOptions): void {
     numbers.add(c.number);
     for (const kind of ['lock', 'sensor'] as const) {
       const line = c[kind];
+      if (onBoard(line)) continue;
       const field = `compartments.${i}.${kind}`;
       if (line.chip === 'header') {
         if (line.offset < HEADER_MIN || line.offset > HEADER_MAX) {
@@ -96,7 +126,7 @@ function checkLines(map: LockerMap, opts: MapCheckOptions): void {
         if (!expanders.has(line.chip)) throw new LockerMapError(`${field}.chip`, `unknown chip "${line.chip}" (declare it under expanders)`);
         if (line.offset > 15) throw new LockerMapError(`${field}.offset`, `an MCP23017 has lines 0-15, got ${line.offset}`);
       }
-      if (kind === 'sensor' && line.chip !== 'header' && c.sensor.pull === 'down') {
+      if (kind === 'sensor' && line.chip !== 'header' && 'pull' in line && line.pull === 'down') {
         throw new LockerMapError(`${field}.pull`, 'an MCP23017 has pull-ups only: fit an external pull-down and say "none"');
       }
       const key = `${line.chip}:${line.offset}`;

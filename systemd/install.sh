@@ -21,7 +21,7 @@ usage: install.sh [options]
   --role locker|central
                        locker (default): the locker service, its kiosk screen, the CLI;
                        central: the central audit service (office server)
-  --doors sim|onoff|gpiod
+  --doors sim|onoff|gpiod|serial
                        door driver written to /etc/locker/locker.env on first install
                        (default gpiod), or changed in it when given later
   --no-kiosk           no kiosk screen (a locker without a touchscreen)
@@ -60,7 +60,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 case "$ROLE" in locker | central) ;; *) echo "install.sh: --role is locker or central" >&2; exit 2 ;; esac
-case "$DOORS" in '' | sim | onoff | gpiod) ;; *) echo "install.sh: --doors is sim, onoff or gpiod" >&2; exit 2 ;; esac
+case "$DOORS" in '' | sim | onoff | gpiod | serial) ;; *) echo "install.sh: --doors is sim, onoff, gpiod or serial" >&2; exit 2 ;; esac
 [ "$PURGE" = 1 ] && [ "$UNINSTALL" = 0 ] && { echo "install.sh: --purge goes with --uninstall" >&2; exit 2; }
 [ "$ROLE" = central ] && KIOSK=0
 if [ -n "$ROOT" ]; then
@@ -217,12 +217,12 @@ check_node() {
       act "apt-get install nodejs npm (Debian's Node.js 20.19+)" apt_install nodejs npm
       [ "$DRY_RUN" = 1 ] && return 0
     else
-      die "Node.js >= $MIN_NODE with npm is needed and not installed. On bookworm, Debian's Node is 18: install Node 22 from NodeSource first (README, \"Deployment\", step 1), then run this again."
+      die "Node.js >= $MIN_NODE with npm is needed and not installed. On bookworm, Debian's Node is 18: install Node 22 from NodeSource first (README, \"Install on a Raspberry Pi\", step 1), then run this again."
     fi
   fi
   v=$(node -p 'process.versions.node')
   node -e "const [a,b]=process.versions.node.split('.').map(Number);process.exit(a>20||(a===20&&b>=19)?0:1)" ||
-    die "Node.js $v is too old: >= $MIN_NODE is needed (README, \"Deployment\", step 1)"
+    die "Node.js $v is too old: >= $MIN_NODE is needed (README, \"Install on a Raspberry Pi\", step 1)"
   if [ "$(command -v node)" != /usr/bin/node ]; then
     NODE_BIN=$(command -v node)
   fi
@@ -558,7 +558,7 @@ install_central() {
   ensure_dir "$CONF" 750 "root:$SVC_USER"
   ensure_dir "$DATA" 700 "$SVC_USER:$SVC_USER"
   cat >"$TMPD/central.env" <<'EOF'
-# Settings of the central audit service (README, "Central audit service"). Required:
+# Settings of the central audit service (server/central/README.md). Required:
 CENTRAL_MQTT_URL=
 #CENTRAL_MQTT_BASE=locker
 #CENTRAL_PORT=8090

@@ -16,6 +16,7 @@ import { Compartments } from '../domain/compartments.ts';
 import { DoorControl } from '../domain/door-control.ts';
 import { DoorFaults } from '../domain/door-faults.ts';
 import { DoorSupervisor } from '../domain/door-supervisor.ts';
+import { BoardWatch } from '../domain/board-watch.ts';
 import { DossierService } from '../domain/dossier-service.ts';
 import { DossierRepairs } from '../domain/dossier-repairs.ts';
 import { Alarms } from '../domain/alarms.ts';
@@ -125,6 +126,7 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
       committed: () => dossiers.smsQueued(),
     };
     const supervisor = new DoorSupervisor(store, audit, compartments, doorBus, clock, log.child({ module: 'doors' }), doorFaults, scheduler, loadingConfirm);
+    const boardWatch = new BoardWatch(doorBus, audit, clock, scheduler, log.child({ module: 'boards' }));
     const sms = new SmsDispatcher(store, audit, smsQueue, smsChannel, codes, clock, scheduler, log.child({ module: 'sms' }), {
       location: map.location,
       encoding: config.smsOptions.encoding ?? (config.smsPlainText ? 'gsm7' : 'ucs2'),
@@ -244,6 +246,8 @@ export async function createLocker(config: LockerConfig, o: Overrides = {}): Pro
         if (boot.reverted + boot.released > 0) log.warn(boot, 'start-up reconcile changed bookings');
         supervisor.start();
         stops.push(() => supervisor.stop());
+        boardWatch.start();
+        stops.push(() => boardWatch.stop());
         stops.push(() => doors.stop());
         doorFaults.start();
         stops.push(() => doorFaults.stop());

@@ -1,5 +1,5 @@
 // Heals gaps: when a locker's gap alarm is open, ask the locker to publish the missing events
-// again (`events/republish`, an addition to the contract's commands: see README "MQTT"), and ask
+// again (`events/republish`, an addition to the contract's commands: see server/mqtt/README.md), and ask
 // again every so often while the gap stays (the locker may be offline, or the answer lost). An
 // event the locker no longer has cannot come back: that gap stays, and so does its alarm.
 // In a cluster the instances race for the same claim row, so one asks.

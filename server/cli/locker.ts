@@ -25,7 +25,7 @@ const USAGE = `usage:
   locker user enable <username>
   locker user unlock <username>      (lifts the block after failed logins)
   locker audit verify
-  locker central                    (the central audit service; see README "Central audit service")
+  locker central                    (the central audit service; see server/central/README.md)
   locker central user add <username> --role auditor|admin --password-stdin
 ${HW_USAGE}${BACKUP_USAGE}
 `;

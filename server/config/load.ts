@@ -135,7 +135,7 @@ export function loadConfig(src: Source = configSource()): LockerConfig {
     dataDir,
     lockerId,
     mapPath: resolve(r.str('LOCKER_MAP', EXAMPLE_MAP_PATH)),
-    doors: r.oneOf('LOCKER_DOORS', 'sim', ['sim', 'onoff', 'gpiod'] as const),
+    doors: r.oneOf('LOCKER_DOORS', 'sim', ['sim', 'onoff', 'gpiod', 'serial'] as const),
     sms,
     smsFile: resolve(dataDir, r.str('LOCKER_SMS_FILE', resolve(dataDir, 'sms.jsonl'))),
     smsPlainText: smsOptions.encoding === 'gsm7',
@@ -209,7 +209,7 @@ function readMqtt(r: Reader, url: string | null): MqttOptions {
 
 function readDoorTiming(r: Reader): LockerConfig['doorTiming'] {
   // Simulated doors open only when someone clicks them: jam and ajar alarms are off unless asked for.
-  const sim = r.oneOf('LOCKER_DOORS', 'sim', ['sim', 'onoff', 'gpiod'] as const) === 'sim';
+  const sim = r.oneOf('LOCKER_DOORS', 'sim', ['sim', 'onoff', 'gpiod', 'serial'] as const) === 'sim';
   return {
     jamSec: r.int('LOCKER_JAM_TIMEOUT_S', sim ? 0 : 10, 0, 120),
     ajarSec: r.int('LOCKER_AJAR_TIMEOUT_S', sim ? 0 : 120, 0, 86_400),

@@ -4,7 +4,7 @@ import type { SmsEncoding } from '../sms/encoding.ts';
 import type { SmsTemplates } from '../sms/templates.ts';
 import type { ListenSettings } from './listen.ts';
 
-export type DoorDriverName = 'sim' | 'onoff' | 'gpiod';
+export type DoorDriverName = 'sim' | 'onoff' | 'gpiod' | 'serial';
 export type SmsChannelName = 'file' | 'http' | 'modem';
 
 export interface HttpSmsConfig {
@@ -43,7 +43,7 @@ export interface SmsOptions {
   office?: { hotline: string | null; hours: string | null };
 }
 
-/** How the locker talks to its broker (LOCKER_MQTT_*); see README "MQTT". */
+/** How the locker talks to its broker (LOCKER_MQTT_*); see server/mqtt/README.md. */
 export interface MqttOptions {
   username: string | null;
   password: string | null;

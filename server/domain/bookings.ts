@@ -15,7 +15,7 @@ export function doorFacts(row: Pick<CompartmentRow, 'door' | 'opened_since_unloc
   return { door: row.door, openedSinceUnlock: row.opened_since_unlock === 1 };
 }
 
-export type RevertReason = 'pulse_failed' | 'jammed' | 'not_opened' | 'restart' | 'stopping';
+export type RevertReason = 'pulse_failed' | 'jammed' | 'not_opened' | 'restart' | 'stopping' | 'board_lost';
 
 export class Bookings {
   private readonly dossierById;

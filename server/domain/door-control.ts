@@ -74,13 +74,18 @@ export class DoorControl {
   async pulse(compartment: number, actor: string, dossier?: string): Promise<void> {
     // A jammed lock stays shut for a citizen: pulsing it again only heats the solenoid. Staff, who
     // stand at the door and can push on it while it pulses, may still try.
-    if (actor === 'citizen' && this.faultOf.get(compartment)?.fault === 'jammed') {
+    // Likewise a door whose lock board is not answering: the release would reach nobody, and the
+    // citizen would wait out a jam timeout for nothing. The pickup is given back (same code).
+    const fault = actor === 'citizen' ? this.faultOf.get(compartment)?.fault : null;
+    if (fault === 'jammed' || fault === 'board') {
+      const reason = fault === 'jammed' ? 'jammed' : 'board_lost';
       this.store.tx(() => {
         this.closeWindow.run(compartment);
-        this.bookings.revertPickup(compartment, 'jammed');
-        this.audit.append({ type: 'door.unlock_refused', actor: 'system', compartment, dossier, data: { reason: 'jammed', requestedBy: actor } });
+        this.bookings.revertPickup(compartment, reason);
+        this.audit.append({ type: 'door.unlock_refused', actor: 'system', compartment, dossier, data: { reason, requestedBy: actor } });
       });
-      throw new DomainError(503, 'door_fault', `Door ${compartment} is jammed and cannot be opened; please contact staff.`);
+      const why = fault === 'jammed' ? 'is jammed and cannot be opened' : 'cannot be opened right now (its lock board is not answering)';
+      throw new DomainError(503, 'door_fault', `Door ${compartment} ${why}; please contact staff.`);
     }
     this.inFlight.set(compartment, (this.inFlight.get(compartment) ?? 0) + 1);
     try {

@@ -1,6 +1,9 @@
 // Turns door events into state and audit: a door opened inside its unlock window is a normal
 // opening, one opened without an unlock is forced; a compartment whose dossier has left is free
-// once its door shuts again; a sensor that cannot be read puts its compartment in `fault`.
+// once its door shuts again; a sensor that cannot be read puts its compartment in `fault`. A door
+// read through a lock board that stopped answering is in fault `board`, which ends by itself as
+// soon as the board reads the door again (a loose RS485 plug must not strand its doors until
+// morning); any other fault waits for staff.
 // What time reveals (jammed, ajar) is DoorFaults' job: it hears every change recorded here.
 import type { Logger } from 'pino';
 import type { DoorBus, DoorEvent } from '../../firmware-bridge/door-bus.ts';
@@ -43,6 +46,7 @@ export class DoorSupervisor {
   private readonly markOpened;
   private readonly setFault;
   private readonly closeDoor;
+  private readonly clearBoardFault;
 
   constructor(
     private readonly store: Store,
@@ -64,6 +68,7 @@ export class DoorSupervisor {
     this.setFault = db.prepare('UPDATE compartments SET fault = COALESCE(fault, ?) WHERE number = ?');
     // The latch re-engages when the door shuts: opening it again needs a new unlock.
     this.closeDoor = db.prepare("UPDATE compartments SET door = 'closed', unlocked_until = 0 WHERE number = ?");
+    this.clearBoardFault = db.prepare("UPDATE compartments SET fault = NULL WHERE number = ? AND fault = 'board'");
   }
 
   /** Reads every sensor after the bus has started and records any change since the last run. */
@@ -72,7 +77,8 @@ export class DoorSupervisor {
       const seen = this.bus.doorState(row.number);
       if (seen === 'unknown') {
         // A fresh database says 'unknown' too: an unreadable sensor is a fault all the same.
-        this.handle({ kind: 'sensor_fault', compartment: row.number, at: this.clock.now(), reason: 'unreadable at start' }, true);
+        const board = this.bus.lostBoardOf?.(row.number) ?? null;
+        this.handle({ kind: 'sensor_fault', compartment: row.number, at: this.clock.now(), reason: 'unreadable at start', ...(board ? { board } : {}) }, true);
         continue;
       }
       if (seen === row.door) continue;
@@ -140,11 +146,16 @@ export class DoorSupervisor {
       if (event.kind === 'sensor_fault') {
         // One event per episode: the sensor is already known to be unreadable.
         if (row.door === 'unknown' && row.fault !== null) return null;
-        this.setFault.run('sensor', row.number);
+        this.setFault.run(event.board ? 'board' : 'sensor', row.number);
         this.setDoor.run('unknown', row.opened_since_unlock, row.number);
-        this.audit.append({ type: 'door.sensor_fault', actor: 'system', compartment: row.number, dossier, data: { reason: event.reason, ...startup } });
+        const board = event.board ? { board: event.board } : {};
+        this.audit.append({ type: 'door.sensor_fault', actor: 'system', compartment: row.number, dossier, data: { reason: event.reason, ...board, ...startup } });
         this.log.error({ compartment: row.number, reason: event.reason }, 'door sensor cannot be read');
         return 'unknown';
+      }
+      if (row.fault === 'board' && this.clearBoardFault.run(row.number).changes > 0) {
+        this.audit.append({ type: 'door.sensor_recovered', actor: 'system', compartment: row.number, dossier, data: { fault: 'board', door: event.kind === 'opened' ? 'open' : 'closed' } });
+        this.log.info({ compartment: row.number }, 'door readable again: its lock board answers');
       }
       if (event.kind === 'opened') {
         if (row.door === 'open') return null;

@@ -208,7 +208,16 @@ export const Health = Type.Object({
   locker: Type.String(),
   uptimeSec: Type.Integer(),
   database: Type.Object({ state: Type.String(), auditSeq: Type.Integer() }),
-  doors: Type.Object({ driver: Type.String(), state: Type.String(), faults: Type.Integer() }),
+  doors: Type.Object({
+    driver: Type.String(),
+    state: Type.String({ description: 'ok, or degraded while a lock board does not answer' }),
+    faults: Type.Integer(),
+    boards: Type.Optional(
+      Type.Array(Type.Object({ id: Type.String(), address: Type.Integer(), state: Type.Union([Type.Literal('ok'), Type.Literal('gone')]), compartments: Type.Integer() }), {
+        description: 'LOCKER_DOORS=serial: each lock board',
+      }),
+    ),
+  }),
   sms: Type.Object(
     {
       channel: Type.String(),

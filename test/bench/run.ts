@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { apiThroughput } from './api-throughput.ts';
 import { auditAppend } from './audit-append.ts';
 import { auditView } from './audit-view.ts';
+import { boardLatency } from './board-latency.ts';
 import { centralIngest } from './central-ingest.ts';
 import { doorLatency } from './door-latency.ts';
 import { footprint } from './footprint.ts';
@@ -24,6 +25,7 @@ export const BENCHES: Record<string, () => Promise<BenchResult>> = {
   central: () => centralIngest(),
   'audit-view': () => auditView(),
   kiosk: () => kioskPaint(),
+  board: () => boardLatency(),
 };
 
 async function main() {

@@ -33,7 +33,7 @@ describe('locker map validation', () => {
   it('accepts the shipped example: 24 locks and 24 sensors on the header and three expanders', () => {
     const map = loadLockerMap();
     expect(map.compartments).toHaveLength(24);
-    const lines = new Set(map.compartments.flatMap((c) => [`${c.lock.chip}:${c.lock.offset}`, `${c.sensor.chip}:${c.sensor.offset}`]));
+    const lines = new Set(map.compartments.flatMap((c) => [c.lock, c.sensor].map((l) => ('chip' in l ? `${l.chip}:${l.offset}` : `${l.board}/${l.channel}`))));
     expect(lines.size).toBe(48);
     expect(JSON.parse(readFileSync(EXAMPLE_MAP_PATH, 'utf8')).expanders.map((e: any) => e.id)).toEqual(['exp20', 'exp21', 'exp22']);
   });
@@ -69,7 +69,7 @@ describe('locker map validation', () => {
   it('keeps the UART pins free when the modem uses the serial header', () => {
     const m = base();
     m.compartments[0].lock.offset = 14;
-    expect(parseLockerMap(m).compartments[0].lock.offset).toBe(14);
+    expect(parseLockerMap(m).compartments[0].lock).toMatchObject({ offset: 14 });
     expect(failure(m, { uartInUse: true }).message).toMatch(/BCM 14 is used by the UART of the serial modem/);
   });
 

@@ -46,7 +46,7 @@ export async function buildCentralHttp(ctx: CentralContext, logger: Logger, serv
   await app.register(authPlugin);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Central audit service API', version: '1.0.0', description: 'Collects every locker\'s audit events over MQTT: see README "Central audit service".' },
+      info: { title: 'Central audit service API', version: '1.0.0', description: 'Collects every locker\'s audit events over MQTT: see server/central/README.md.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });

@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Health } from '../schemas.ts';
 import { renderMetrics } from '../metrics.ts';
+import type { DoorBus } from '../../../firmware-bridge/door-bus.ts';
+
+function doorsHealth(bus: DoorBus, faults: number) {
+  const boards = bus.boardHealth?.().map((b) => ({ id: b.id, address: b.address, state: b.state, compartments: b.compartments.length }));
+  const state = boards?.some((b) => b.state === 'gone') ? 'degraded' : 'ok';
+  return { driver: bus.driver, state, faults, ...(boards ? { boards } : {}) };
+}
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
@@ -21,7 +28,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       locker: ctx.config.lockerId,
       uptimeSec: Math.floor((Date.now() - ctx.startedAt) / 1000),
       database: { state: database, auditSeq },
-      doors: { driver: ctx.doorBus.driver, state: 'ok', faults: counts.fault },
+      doors: doorsHealth(ctx.doorBus, counts.fault),
       sms: database === 'ok' && ctx.smsStatus ? ctx.smsStatus() : { channel: ctx.smsChannel, queued: sms.queued, failed: sms.failed },
       mqtt: ctx.mqttStatus(),
     };

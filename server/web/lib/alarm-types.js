@@ -7,6 +7,7 @@ export const ALARM_TYPES = Object.freeze([
   'door.ajar',
   'door.sensor_fault',
   'door.unlock_failed',
+  'board.lost',
   'sms.failed',
   'sms.modem_lost',
   'dossier.loading_stale',

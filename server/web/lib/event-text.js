@@ -13,7 +13,8 @@ export const EVENT_TYPES = Object.freeze([
   'sms.sent', 'sms.failed', 'sms.delivered', 'sms.modem_lost', 'sms.modem_restored',
   'pickup.failed', 'pickup.succeeded', 'pickup.throttled', 'pickup.reverted',
   'door.unlocked', 'door.opened', 'door.closed', 'door.forced_open', 'door.ajar', 'door.jammed', 'door.sensor_fault',
-  'door.unlock_failed', 'door.unlock_refused', 'door.unlock_retried', 'door.unlock_ended', 'door.test_pulse',
+  'door.unlock_failed', 'door.unlock_refused', 'door.unlock_retried', 'door.unlock_ended', 'door.test_pulse', 'door.sensor_recovered',
+  'board.lost', 'board.recovered',
   'compartment.disabled', 'compartment.enabled', 'compartment.released',
   'login.succeeded', 'login.failed', 'login.refused',
   'user.created', 'user.disabled', 'user.enabled', 'user.password_changed', 'user.unlocked',
@@ -51,7 +52,10 @@ export const EVENT_SENTENCES = {
     'door.forced_open': ['Cửa bị mở trái phép', 'Cửa ngăn {compartment} bị mở khi chưa được mở khóa[ (hồ sơ {dossier})]'],
     'door.ajar': ['Cửa để mở', 'Cửa ngăn {compartment} bị để mở[ {d.openForSec} giây]'],
     'door.jammed': ['Cửa bị kẹt', 'Ngăn {compartment} bị kẹt: đã mở khóa nhưng cửa không mở'],
-    'door.sensor_fault': ['Lỗi cảm biến cửa', 'Không đọc được cảm biến cửa ngăn {compartment}'],
+    'door.sensor_fault': ['Lỗi cảm biến cửa', 'Không đọc được cảm biến cửa ngăn {compartment}[ (bo khóa {d.board} không trả lời)]'],
+    'door.sensor_recovered': ['Đọc lại được cửa', 'Bo khóa đã trả lời lại: cửa ngăn {compartment} hết lỗi'],
+    'board.lost': ['Mất bo khóa', 'Bo khóa {d.board} (địa chỉ {d.address}) không trả lời: các ngăn của bo này tạm ngừng'],
+    'board.recovered': ['Bo khóa hoạt động lại', 'Bo khóa {d.board} (địa chỉ {d.address}) trả lời lại[ sau {d.downSec} giây]'],
     'door.unlock_failed': ['Mở khóa thất bại', 'Không mở khóa được ngăn {compartment}'],
     'door.unlock_refused': ['Từ chối mở khóa', 'Không mở khóa ngăn {compartment} vì khóa đang kẹt'],
     'door.unlock_retried': ['Mở khóa lại', 'Cửa ngăn {compartment} chưa mở sau khi mở khóa; hệ thống mở khóa thêm một lần'],
@@ -99,7 +103,10 @@ export const EVENT_SENTENCES = {
     'door.forced_open': ['Door forced open', 'Door {compartment} was opened without an unlock[ (dossier {dossier})]'],
     'door.ajar': ['Door left open', 'Door {compartment} was left open[ for {d.openForSec} s]'],
     'door.jammed': ['Door jammed', 'Door {compartment} is jammed: it was unlocked but did not open'],
-    'door.sensor_fault': ['Door sensor fault', 'The sensor of door {compartment} cannot be read'],
+    'door.sensor_fault': ['Door sensor fault', 'The sensor of door {compartment} cannot be read[ (lock board {d.board} is not answering)]'],
+    'door.sensor_recovered': ['Door readable again', 'Its lock board answers again: door {compartment} is out of fault'],
+    'board.lost': ['Lock board lost', 'Lock board {d.board} (address {d.address}) is not answering: its compartments are out of use'],
+    'board.recovered': ['Lock board back', 'Lock board {d.board} (address {d.address}) answers again[ after {d.downSec} s]'],
     'door.unlock_failed': ['Unlock failed', 'Door {compartment} could not be unlocked'],
     'door.unlock_refused': ['Unlock refused', 'Door {compartment} was not unlocked because its lock is jammed'],
     'door.unlock_retried': ['Unlock retried', 'Door {compartment} did not open after its unlock; the system unlocked it once more'],
@@ -133,6 +140,7 @@ export const FIELD_LABELS = {
     wasBlocked: 'Đang bị khóa', alarmSeq: 'Cảnh báo số', alarmType: 'Loại cảnh báo', note: 'Ghi chú', closedAt: 'Đóng hồ sơ lúc',
     retentionDays: 'Thời hạn lưu (ngày)', fields: 'Dữ liệu đã xóa', since: 'Từ lúc', minutes: 'Số phút', newCode: 'Gửi mã mới',
     found: 'Số hồ sơ tìm thấy', tool: 'Công cụ', user: 'Người dùng máy', dossierStatus: 'Trạng thái hồ sơ',
+    board: 'Bo khóa', address: 'Địa chỉ', port: 'Cổng', compartments: 'Các ngăn', downSec: 'Mất kết nối (giây)', fault: 'Lỗi', door: 'Cửa',
   },
   en: {
     phone: 'Phone', to: 'To', from: 'From', size: 'Size asked', compartmentSize: 'Compartment size', expiresAt: 'Deadline',
@@ -145,6 +153,7 @@ export const FIELD_LABELS = {
     wasBlocked: 'Was blocked', alarmSeq: 'Alarm seq', alarmType: 'Alarm type', note: 'Note', closedAt: 'Closed at',
     retentionDays: 'Retention (days)', fields: 'Data erased', since: 'Since', minutes: 'Minutes', newCode: 'New code sent',
     found: 'Dossiers found', tool: 'Tool', user: 'Computer user', dossierStatus: 'Dossier status',
+    board: 'Lock board', address: 'Address', port: 'Port', compartments: 'Compartments', downSec: 'Down for (s)', fault: 'Fault', door: 'Door',
   },
 };
 
@@ -159,6 +168,7 @@ export const VALUE_WORDS = {
     pickup: 'nhận hồ sơ', withdraw: 'rút hồ sơ', repair: 'sửa chữa', release: 'giải phóng ngăn', staff: 'cán bộ', citizen: 'công dân',
     pickup_code: 'mã nhận', reminder: 'nhắc hạn', receipt: 'biên nhận', code_locked: 'mã bị khóa',
     auditor: 'kiểm toán viên', admin: 'quản trị viên', codeHash: 'mã băm', codeNonce: 'số dùng một lần',
+    board: 'mất bo khóa', board_lost: 'bo khóa không trả lời', open: 'mở', closed: 'đóng',
   },
   en: {
     true: 'yes', false: 'no',
@@ -169,6 +179,7 @@ export const VALUE_WORDS = {
     pickup: 'pickup', withdraw: 'withdraw', repair: 'repair', release: 'release', staff: 'staff', citizen: 'citizen',
     pickup_code: 'pickup code', reminder: 'reminder', receipt: 'receipt', code_locked: 'code locked',
     auditor: 'auditor', admin: 'administrator', codeHash: 'code hash', codeNonce: 'code nonce',
+    board: 'lock board lost', board_lost: 'the lock board is not answering', open: 'open', closed: 'closed',
   },
 };
 
